@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nsim.h - shared helpers of the numasim programs: memory that cannot fail, sizes and
+ * lists as users type them, gfp masks by name.
+ *
+ * Errors: parsers return 0 or -EINVAL and never print; callers report once, where the
+ * decision is made.
+ */
+#ifndef NUMASIM_COMMON_NSIM_H
+#define NUMASIM_COMMON_NSIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* xmalloc family: real out-of-memory in this process aborts (never simulated OOM). */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+
+/*
+ * nsim_parse_size - "1024", "64K", "512M", "2G", "1T" or "0x1000" (the kernel's memparse
+ * suffixes, case-insensitive, optional trailing "B"/"iB") into bytes.
+ */
+int nsim_parse_size(const char *s, uint64_t *bytes);
+
+/* nsim_parse_long - a whole decimal or 0x-hex number in [min, max]. */
+int nsim_parse_long(const char *s, long min, long max, long *out);
+
+/*
+ * nsim_parse_nodelist - numactl's node list syntax ("0-3,5", "all" = every node below
+ * @nr_nodes) into a bit mask; nodes must be below @nr_nodes.
+ */
+int nsim_parse_nodelist(const char *s, int nr_nodes, uint64_t *mask);
+
+/*
+ * nsim_gfp_parse - "GFP_KERNEL|__GFP_ZERO", "GFP_HIGHUSER_MOVABLE", "0xcc0" or "3264"
+ * (names as the kernel spells them, also without the GFP_ / __GFP_ prefix, any case) into
+ * a mask. *@bad points at the first unknown name on -EINVAL.
+ */
+int nsim_gfp_parse(const char *s, unsigned int *gfp, const char **bad);
+
+/* nsim_gfp_format - the mask as the kernel's %pGg prints it ("GFP_KERNEL|__GFP_ZERO"). */
+void nsim_gfp_format(unsigned int gfp, char *buf, size_t len);
+
+#endif

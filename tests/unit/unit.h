@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * unit.h - how a test file registers its CUnit suite with the runner (tests/unit/main.c).
+ *
+ * Each tests/unit/test_<module>.c defines its tests in a table and calls UNIT_SUITE() once:
+ *
+ *   static CU_TestInfo tests[] = {{"name", fn}, ..., CU_TEST_INFO_NULL};
+ *   UNIT_SUITE("module", NULL, NULL, tests);
+ *
+ * The suite registers itself before main() runs; the runner adds every suite to CUnit's
+ * registry, runs them (or only those named on its command line) and exits non-zero on any
+ * failure.
+ */
+#ifndef NUMASIM_TESTS_UNIT_H
+#define NUMASIM_TESTS_UNIT_H
+
+#include <CUnit/CUnit.h>
+
+struct unit_suite {
+	const char *name;	/* suite name */
+	CU_InitializeFunc init; /* may be NULL */
+	CU_CleanupFunc cleanup; /* may be NULL */
+	CU_TestInfo *tests;	/* NULL-terminated table */
+};
+
+void unit_register(const struct unit_suite *suite);
+
+#define UNIT_SUITE(name, init, cleanup, tests)                                     \
+	static const struct unit_suite unit_suite_ = {name, init, cleanup, tests}; \
+	__attribute__((constructor)) static void unit_suite_register_(void)        \
+	{                                                                          \
+		unit_register(&unit_suite_);                                       \
+	}
+
+#endif
