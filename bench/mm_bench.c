@@ -6,9 +6,9 @@
  * Each case boots its own machine, warms it up untimed, then runs batches of operations
  * until its time budget (--seconds) is spent, timing every batch with
  * clock_gettime(CLOCK_MONOTONIC). A case reports the median batch, the mean over all timed
- * operations and the best batch; targets are judged on the median, which a batch the host
- * interrupted (this is a VM) does not move. Threads are pinned to host CPUs,
- * simulated CPU i on host CPU i % nproc.
+ * operations and the best batch. Targets are judged on the median, which a few interrupted
+ * batches do not move; the best batch is the code's own cost when the host has slow phases
+ * (docs/PERFORMANCE.md). Threads are pinned: simulated CPU i on host CPU i % nproc.
  *
  * Cases:
  *   order0     order-0 GFP_KERNEL alloc+free pairs on simulated CPU 0 (per-CPU lists)
@@ -87,9 +87,15 @@ struct bench_job;
 /* n operations of a case on job->cpu; 0 or the first error. */
 typedef int (*bench_batch_fn)(struct bench_job *job, unsigned long n);
 
+struct bench_case;
+
+/* Run case @c with options @o into @r; 0, or non-zero when the model failed. */
+typedef int (*bench_run_fn)(const struct bench_case *c, const struct bench_opts *o,
+			    struct bench_result *r);
+
 struct bench_case {
-	const char *name; /* --cases name */
-	int (*run)(const struct bench_case *c, const struct bench_opts *o, struct bench_result *r);
+	const char *name;   /* --cases name */
+	bench_run_fn run;   /* its driver */
 	unsigned int order; /* pair cases: block order */
 	bool all_cpus;	    /* pair cases: one thread per simulated CPU */
 	double target_ns;   /* pair cases: ns per pair the issue asks for (0 = none) */
@@ -512,7 +518,7 @@ static unsigned long machine_spanned_pages(const struct machine *m)
 	return sum;
 }
 
-/* One boot and free of the largest machine; host memory from the first boot only. */
+/* One timed boot and free of @cfg, with the host memory the boot added per spanned page. */
 static int boot_once(const struct machine_config *cfg, double *boot_ns, double *free_ns,
 		     double *rss_pp, double *vsz_pp, unsigned long *pages)
 {

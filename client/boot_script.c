@@ -13,30 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "boot_script.h"
 #include "nsim.h"
 
-#define MAX_ARGS 8
-#define OWNER_SCRIPT 1u
-
-struct script_line {
-	const char *path;     /* script file, for messages */
-	int lineno;	      /* 1-based */
-	int argc;	      /* words */
-	char *argv[MAX_ARGS]; /* words */
-	const char *rest;     /* text after the first word (sysctl value, echo text) */
-	FILE *out;	      /* where results go */
-	bool json;	      /* views as JSON */
-};
-
-struct script_op {
-	const char *name;				      /* first word */
-	int min_args, max_args;				      /* words after the name */
-	int (*run)(struct machine *m, struct script_line *l); /* 0 or CLI_EXIT_FAIL */
-	const char *usage;				      /* for errors */
-};
-
-static int line_error(const struct script_line *l, const char *fmt, const char *arg)
+int script_error(const struct script_line *l, const char *fmt, const char *arg)
 {
 	fprintf(stderr, "numasim boot: %s:%d: ", l->path, l->lineno);
 	fprintf(stderr, fmt, arg);
@@ -44,10 +24,34 @@ static int line_error(const struct script_line *l, const char *fmt, const char *
 	return CLI_EXIT_FAIL;
 }
 
-static int arg_long(const struct script_line *l, int i, long min, long max, long *v)
+int script_arg_long(const struct script_line *l, int i, long min, long max, long *v)
 {
 	if (nsim_parse_long(l->argv[i], min, max, v))
-		return line_error(l, "bad number '%s'", l->argv[i]);
+		return script_error(l, "bad number '%s'", l->argv[i]);
+	return 0;
+}
+
+int script_arg_gfp(const struct script_line *l, int i, unsigned int *gfp)
+{
+	const char *bad;
+
+	if (nsim_gfp_parse(l->argv[i], gfp, &bad))
+		return script_error(l, "unknown gfp flag in '%s'", bad);
+	return 0;
+}
+
+int script_arg_addr(const struct script_line *l, int i, unsigned long *addr)
+{
+	long v;
+
+	if (!strcmp(l->argv[i], "last")) {
+		*addr = l->state->last_addr;
+		return 0;
+	}
+	if (nsim_parse_long(l->argv[i], 0, LONG_MAX, &v) &&
+	    (sizeof(long) > 4 || nsim_parse_long(l->argv[i], LONG_MIN, LONG_MAX, &v)))
+		return script_error(l, "bad address '%s'", l->argv[i]);
+	*addr = (unsigned long)v;
 	return 0;
 }
 
@@ -76,14 +80,13 @@ static int op_alloc_pages(struct machine *m, struct script_line *l)
 	unsigned long pfn, first = 0, last = 0;
 	struct alloc_trace trace;
 	char name[160];
-	const char *bad;
 	int ret = 0;
 
-	if (nsim_gfp_parse(l->argv[1], &gfp, &bad))
-		return line_error(l, "unknown gfp flag in '%s'", bad);
-	if (arg_long(l, 2, 0, MAX_ORDER - 1, &order) ||
-	    (l->argc > 3 && arg_long(l, 3, 0, m->ncpus - 1, &cpu)) ||
-	    (l->argc > 4 && arg_long(l, 4, 1, 1l << 24, &count)))
+	if (script_arg_gfp(l, 1, &gfp))
+		return CLI_EXIT_FAIL;
+	if (script_arg_long(l, 2, 0, MAX_ORDER - 1, &order) ||
+	    (l->argc > 3 && script_arg_long(l, 3, 0, m->ncpus - 1, &cpu)) ||
+	    (l->argc > 4 && script_arg_long(l, 4, 1, 1l << 24, &count)))
 		return CLI_EXIT_FAIL;
 	nsim_gfp_format(gfp, name, sizeof(name));
 	for (long i = 0; i < count; i++) {
@@ -95,8 +98,10 @@ static int op_alloc_pages(struct machine *m, struct script_line *l)
 			first = pfn;
 		last = pfn;
 	}
+	if (ok)
+		l->state->last_pfn = last;
 	if (ret == -EINVAL)
-		return line_error(l, "invalid request: %s", trace.reason);
+		return script_error(l, "invalid request: %s", trace.reason);
 	if (count == 1 && !ret) {
 		struct zone *z = pfn_zone(m, pfn);
 
@@ -123,8 +128,12 @@ static int op_free_pages(struct machine *m, struct script_line *l)
 	long pfn, order, cpu = 0;
 	int ret;
 
-	if (arg_long(l, 1, 0, LONG_MAX, &pfn) || arg_long(l, 2, 0, MAX_ORDER - 1, &order) ||
-	    (l->argc > 3 && arg_long(l, 3, 0, m->ncpus - 1, &cpu)))
+	if (!strcmp(l->argv[1], "last"))
+		pfn = (long)l->state->last_pfn;
+	else if (script_arg_long(l, 1, 0, LONG_MAX, &pfn))
+		return CLI_EXIT_FAIL;
+	if (script_arg_long(l, 2, 0, MAX_ORDER - 1, &order) ||
+	    (l->argc > 3 && script_arg_long(l, 3, 0, m->ncpus - 1, &cpu)))
 		return CLI_EXIT_FAIL;
 	ret = free_pages(m, (unsigned long)pfn, (unsigned int)order, (int)cpu, OWNER_ANY);
 	if (ret)
@@ -163,16 +172,16 @@ static int op_echo(struct machine *m, struct script_line *l)
 	return 0;
 }
 
-static const struct script_op script_ops[] = {
+static const struct script_op page_script_ops[] = {
 	{"alloc_pages", 2, 4, op_alloc_pages, "alloc_pages GFP ORDER [CPU [COUNT]]"},
 	{"free_pages", 2, 3, op_free_pages, "free_pages PFN ORDER [CPU]"},
-	{"sysctl", 1, MAX_ARGS - 1, op_sysctl, "sysctl NAME [VALUE]"},
+	{"sysctl", 1, SCRIPT_MAX_ARGS - 1, op_sysctl, "sysctl NAME [VALUE]"},
 	{"drain", 0, 0, op_drain, "drain"},
 	{"print", 1, 1, op_print, "print VIEW"},
-	{"echo", 0, MAX_ARGS - 1, op_echo, "echo TEXT"},
+	{"echo", 0, SCRIPT_MAX_ARGS - 1, op_echo, "echo TEXT"},
 };
 
-#define NR_SCRIPT_OPS ((int)(sizeof(script_ops) / sizeof(script_ops[0])))
+#define NR_PAGE_SCRIPT_OPS ((int)(sizeof(page_script_ops) / sizeof(page_script_ops[0])))
 
 /* Split @buf into words; rest = the text of @raw after the first word. 0, or -E2BIG. */
 static int split_line(char *buf, const char *raw, struct script_line *l)
@@ -187,7 +196,7 @@ static int split_line(char *buf, const char *raw, struct script_line *l)
 		p += strspn(p, " \t");
 		if (!*p || *p == '#')
 			break;
-		if (l->argc == MAX_ARGS)
+		if (l->argc == SCRIPT_MAX_ARGS)
 			return strcmp(l->argv[0], "echo") ? -E2BIG : 0;
 		l->argv[l->argc++] = p;
 		p += strcspn(p, " \t");
@@ -197,23 +206,31 @@ static int split_line(char *buf, const char *raw, struct script_line *l)
 	return 0;
 }
 
+static const struct script_op *find_op(const struct script_op *ops, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(ops[i].name, name))
+			return &ops[i];
+	return NULL;
+}
+
 static int run_line(struct machine *m, struct script_line *l)
 {
-	for (int i = 0; i < NR_SCRIPT_OPS; i++) {
-		const struct script_op *op = &script_ops[i];
+	const struct script_op *op = find_op(page_script_ops, NR_PAGE_SCRIPT_OPS, l->argv[0]);
 
-		if (strcmp(op->name, l->argv[0]))
-			continue;
-		if (l->argc - 1 < op->min_args || l->argc - 1 > op->max_args)
-			return line_error(l, "usage: %s", op->usage);
-		return op->run(m, l);
-	}
-	return line_error(l, "unknown operation '%s'", l->argv[0]);
+	if (!op)
+		op = find_op(slab_script_ops, nr_slab_script_ops, l->argv[0]);
+	if (!op)
+		return script_error(l, "unknown operation '%s'", l->argv[0]);
+	if (l->argc - 1 < op->min_args || l->argc - 1 > op->max_args)
+		return script_error(l, "usage: %s", op->usage);
+	return op->run(m, l);
 }
 
 int boot_script_run(struct machine *m, const char *path, FILE *out, bool json)
 {
-	struct script_line l = {.path = path, .out = out, .json = json};
+	struct script_state state = {0, 0};
+	struct script_line l = {.path = path, .out = out, .json = json, .state = &state};
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	char buf[4096], raw[4096];
 	int ret = 0;
@@ -226,7 +243,7 @@ int boot_script_run(struct machine *m, const char *path, FILE *out, bool json)
 		buf[strcspn(buf, "\r\n")] = '\0';
 		strcpy(raw, buf);
 		if (split_line(buf, raw, &l))
-			ret = line_error(&l, "too many words%s", "");
+			ret = script_error(&l, "too many words%s", "");
 		else if (l.argc)
 			ret = run_line(m, &l);
 	}

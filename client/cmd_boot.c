@@ -18,23 +18,23 @@
 
 static const char boot_usage[] =
 	"usage: numasim boot [--arch 686|686-pae] [--mem SIZE] [--e820 RANGES] [--cpus N]\n"
-	"                    [--nodes N | --node-mem SIZE,SIZE,...] [--cmdline \"PARAM=VALUE "
-	"...\"]\n"
-	"                    [--thp always|madvise|never] [--reserve ZONE=PAGES,...]\n"
-	"                    [--late-free ZONE=PAGES,...] [--sysctl NAME[=VALUE]]...\n"
-	"                    [--distance ROW;ROW...] [--script FILE] [--print VIEW,...] [--json]\n"
+	"         [--nodes N | --node-mem SIZE,SIZE,...] [--distance ROW;ROW...]\n"
+	"         [--cmdline \"PARAM=VALUE ...\"] [--thp always|madvise|never] [--cache-line N]\n"
+	"         [--reserve ZONE=PAGES,...] [--late-free ZONE=PAGES,...]\n"
+	"         [--sysctl NAME[=VALUE]]... [--script FILE] [--print VIEW,...] [--json]\n"
 	"\n"
-	"  --e820 RANGES   START-END:usable|reserved,... (END inclusive, as the boot log prints)\n"
+	"  --e820 RANGES   START-END:usable|reserved,... (END inclusive, as the boot log)\n"
+	"  --distance      node distances, e.g. \"10,20;20,10\" (default 10 local, 20 remote)\n"
+	"  --cache-line    the CPU's cache line for SLAB_HWCACHE_ALIGN (default 64)\n"
 	"  --reserve       pages of a zone reserved at boot (managed = present - PAGES)\n"
-	"  --late-free     pages given back after the watermarks were computed (initrd, initmem)\n"
-	"  --distance      node distance table, e.g. \"10,20;20,10\" (default 10 local, 20 "
-	"remote)\n"
-	"  --sysctl        NAME=VALUE writes, NAME reads (\"NAME = VALUE\"), in order, after boot\n"
-	"  --script FILE   one operation per line: alloc_pages GFP ORDER [CPU [COUNT]],\n"
-	"                  free_pages PFN ORDER [CPU], sysctl NAME [VALUE], drain, print VIEW,\n"
-	"                  echo TEXT, verify\n"
-	"  views           zoneinfo buddyinfo pagetypeinfo meminfo vmstat numastat layout "
-	"counters\n"
+	"  --late-free     pages given back after the watermarks (initrd, initmem)\n"
+	"  --sysctl        NAME=VALUE writes, NAME reads (\"NAME = VALUE\"), in order\n"
+	"  --script FILE   one operation per line (- = stdin), see README.md:\n"
+	"                  alloc_pages free_pages sysctl drain print echo kmalloc kfree ksize\n"
+	"                  krealloc kmem_cache_create kmem_cache_alloc kmem_cache_free\n"
+	"                  kmem_cache_destroy kmem_cache_shrink kmem_cache_validate slabtop\n"
+	"  views           zoneinfo buddyinfo pagetypeinfo meminfo vmstat numastat slabinfo\n"
+	"                  slabtop slabs layout counters\n"
 	"defaults: 686-pae, 2G, 1 CPU, 1 node, the QEMU PC memory map, THP always (Debian)\n";
 
 struct boot_opts {
@@ -220,6 +220,7 @@ enum {
 	OPT_RESERVE,
 	OPT_LATE_FREE,
 	OPT_DISTANCE,
+	OPT_CACHE_LINE,
 	OPT_SYSCTL,
 	OPT_SCRIPT,
 	OPT_PRINT,
@@ -239,6 +240,7 @@ static const struct option boot_options[] = {
 	{"reserve", required_argument, NULL, OPT_RESERVE},
 	{"late-free", required_argument, NULL, OPT_LATE_FREE},
 	{"distance", required_argument, NULL, OPT_DISTANCE},
+	{"cache-line", required_argument, NULL, OPT_CACHE_LINE},
 	{"sysctl", required_argument, NULL, OPT_SYSCTL},
 	{"script", required_argument, NULL, OPT_SCRIPT},
 	{"print", required_argument, NULL, OPT_PRINT},
@@ -293,6 +295,11 @@ static const char *apply_option(struct boot_opts *o, int opt, const char *arg, c
 		return parse_distance(arg, c)
 			       ? "bad --distance (rows of N values, ';' between rows)"
 			       : NULL;
+	case OPT_CACHE_LINE:
+		if (nsim_parse_long(arg, 16, 256, &v) || (v & (v - 1)))
+			return "--cache-line must be a power of two from 16 to 256";
+		c->cache_line = (unsigned int)v;
+		return NULL;
 	case OPT_SYSCTL:
 		if (o->nr_sysctls == MAX_SYSCTLS)
 			return "too many --sysctl options";
@@ -302,10 +309,10 @@ static const char *apply_option(struct boot_opts *o, int opt, const char *arg, c
 		o->script = arg;
 		return NULL;
 	case OPT_PRINT:
-		return parse_prints(arg, o)
-			       ? "unknown view in --print (zoneinfo buddyinfo "
-				 "pagetypeinfo meminfo vmstat numastat layout counters)"
-			       : NULL;
+		return parse_prints(arg, o) ? "unknown view in --print (zoneinfo buddyinfo "
+					      "pagetypeinfo meminfo vmstat numastat slabinfo "
+					      "slabtop slabs layout counters)"
+					    : NULL;
 	case OPT_JSON:
 		o->json = true;
 		return NULL;

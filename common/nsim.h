@@ -43,4 +43,13 @@ int nsim_gfp_parse(const char *s, unsigned int *gfp, const char **bad);
 /* nsim_gfp_format - the mask as the kernel's %pGg prints it ("GFP_KERNEL|__GFP_ZERO"). */
 void nsim_gfp_format(unsigned int gfp, char *buf, size_t len);
 
+/*
+ * nsim_slab_flags_parse - "SLAB_HWCACHE_ALIGN|SLAB_RECLAIM_ACCOUNT", "hwcache_align", "0x2000"
+ * into SLAB_* bits; *@bad points at the first unknown name on -EINVAL.
+ */
+int nsim_slab_flags_parse(const char *s, unsigned int *flags, const char **bad);
+
+/* nsim_slab_flags_format - the flags by name, "0" for none. */
+void nsim_slab_flags_format(unsigned int flags, char *buf, size_t len);
+
 #endif

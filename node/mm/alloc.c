@@ -503,8 +503,28 @@ fail:
 	return -ENOMEM;
 }
 
+/* pfn_valid() for the model: the pfn is RAM of the memory map (holes are not). */
+static bool pfn_is_ram(const struct machine *m, unsigned long pfn)
+{
+	int lo = 0, hi = m->layout.nr_ram;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (pfn < m->layout.ram[mid].start)
+			hi = mid;
+		else if (pfn >= m->layout.ram[mid].end)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
 struct zone *pfn_zone(struct machine *m, unsigned long pfn)
 {
+	if (!pfn_is_ram(m, pfn))
+		return NULL;
 	for_each_node(m, nid)
 	{
 		pg_data_t *pgdat = m->node_data[nid];
@@ -525,7 +545,7 @@ struct zone *pfn_zone(struct machine *m, unsigned long pfn)
  * then fails a check is undone.
  */
 static int claim_block(struct machine *m, unsigned long pfn, unsigned int order, uint32_t owner,
-		       struct zone **zonep)
+		       uint32_t kind, struct zone **zonep)
 {
 	struct zone *zone = pfn_zone(m, pfn);
 	struct page *page;
@@ -540,6 +560,8 @@ static int claim_block(struct machine *m, unsigned long pfn, unsigned int order,
 		return EBADPAGE_NOTALLOC;
 	if (!(page_flags(page) & PG_head))
 		ret = EBADPAGE_NOTALLOC;
+	else if ((page_flags(page) & (PG_slab | PG_kmalloc)) != kind)
+		ret = kind ? EBADPAGE_NOTALLOC : EBADPAGE_SLAB;
 	else if (page->private != order)
 		ret = EBADPAGE_ORDER;
 	else if (owner != OWNER_ANY && page->owner != owner)
@@ -554,18 +576,30 @@ static int claim_block(struct machine *m, unsigned long pfn, unsigned int order,
 	return 0;
 }
 
-int free_pages(struct machine *m, unsigned long pfn, unsigned int order, int cpu, uint32_t owner)
+static int free_checked(struct machine *m, unsigned long pfn, unsigned int order, int cpu,
+			uint32_t owner, uint32_t kind)
 {
 	struct zone *zone = NULL;
 	int ret;
 
 	if (cpu < 0 || cpu >= m->ncpus || order >= MAX_ORDER)
 		return -EINVAL;
-	ret = claim_block(m, pfn, order, owner, &zone);
+	ret = claim_block(m, pfn, order, owner, kind, &zone);
 	if (ret) {
 		count_vm_event(m, PGFREE_BAD);
 		return ret;
 	}
 	__free_pages(zone, pfn, order, cpu);
 	return 0;
+}
+
+int free_pages(struct machine *m, unsigned long pfn, unsigned int order, int cpu, uint32_t owner)
+{
+	return free_checked(m, pfn, order, cpu, owner, 0);
+}
+
+int free_pages_kind(struct machine *m, unsigned long pfn, unsigned int order, int cpu,
+		    uint32_t kind)
+{
+	return free_checked(m, pfn, order, cpu, OWNER_ANY, kind);
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "slab.h"
 
 #define KERNEL_IMAGE_PAGES 3851ul /* 16 MiB .. end of bss on Debian 6.1 */
 
@@ -243,6 +244,8 @@ int machine_new(struct machine **out, const struct machine_config *cfg, char *er
 		m->node_data[nid] = pgdat_new(m, nid);
 	boot_tunables(m);
 	for_each_node(m, nid) for_each_zone_of(m->node_data[nid], zone) zone_late_free(zone);
+	if (node_is_local(m->node_data[0]))
+		slab_init(m);
 	*out = m;
 	return 0;
 }
@@ -251,6 +254,7 @@ void machine_free(struct machine *m)
 {
 	if (!m)
 		return;
+	slab_release(m);
 	for_each_node(m, nid)
 	{
 		pg_data_t *pgdat = m->node_data[nid];

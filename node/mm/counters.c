@@ -13,13 +13,6 @@
 
 #include "internal.h"
 
-unsigned long zone_page_state(const struct zone *zone, enum zone_stat_item item)
-{
-	long v = READ_ONCE(zone->vm_stat[item]);
-
-	return v < 0 ? 0 : (unsigned long)v;
-}
-
 /* Sum one per-CPU field of every pageset of @zone under each pageset's lock. */
 static unsigned long pcp_sum(struct zone *zone, size_t offset, int item)
 {

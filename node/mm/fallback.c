@@ -61,8 +61,10 @@ static unsigned long move_freepages_block(struct zone *zone, unsigned long pfn, 
 
 	if (movable)
 		*movable = 0;
-	if (start < zone->zone_start_pfn || end > zone_end_pfn(zone))
-		return 0;
+	if (end > zone_end_pfn(zone))
+		return 0; /* the block runs past the zone's end */
+	if (start < zone->zone_start_pfn)
+		start = pfn; /* a zone starting inside the block: from the page on */
 	for (pfn = start; pfn < end;) {
 		struct page *page = pfn_to_page(zone, pfn);
 		uint32_t flags = page_flags(page);

@@ -75,8 +75,43 @@ static inline void page_list_init(struct page_list *l)
 	l->last = PFN_NIL;
 }
 
-void page_list_add(const pg_data_t *pgdat, struct page_list *l, uint32_t idx, bool tail);
-void page_list_del(const pg_data_t *pgdat, struct page_list *l, uint32_t idx);
+static inline void page_list_add(const pg_data_t *pgdat, struct page_list *l, uint32_t idx,
+				 bool tail)
+{
+	struct page *page = idx_page(pgdat, idx);
+
+	if (page_list_empty(l)) {
+		page->next = page->prev = PFN_NIL;
+		WRITE_ONCE(l->first, idx);
+		l->last = idx;
+	} else if (tail) {
+		page->next = PFN_NIL;
+		page->prev = l->last;
+		idx_page(pgdat, l->last)->next = idx;
+		l->last = idx;
+	} else {
+		page->prev = PFN_NIL;
+		page->next = l->first;
+		idx_page(pgdat, l->first)->prev = idx;
+		WRITE_ONCE(l->first, idx);
+	}
+}
+
+static inline void page_list_del(const pg_data_t *pgdat, struct page_list *l, uint32_t idx)
+{
+	struct page *page = idx_page(pgdat, idx);
+
+	if (page->prev == PFN_NIL)
+		WRITE_ONCE(l->first, page->next);
+	else
+		idx_page(pgdat, page->prev)->next = page->next;
+	if (page->next == PFN_NIL)
+		l->last = page->prev;
+	else
+		idx_page(pgdat, page->next)->prev = page->prev;
+	page->next = page->prev = PFN_NIL;
+}
+
 unsigned long page_list_len(const pg_data_t *pgdat, const struct page_list *l);
 
 /* Pageblock migratetypes. */
@@ -105,6 +140,10 @@ bool __rmqueue_fallback(struct zone *zone, unsigned int order, int start_mt,
 			unsigned int alloc_flags);
 void reserve_highatomic_pageblock(struct zone *zone, unsigned long pfn);
 bool unreserve_highatomic_pageblock(struct zone *zone, int mt, bool force);
+
+/* free_pages_kind - free a block whose head carries exactly the @kind flags (PG_kmalloc). */
+int free_pages_kind(struct machine *m, unsigned long pfn, unsigned int order, int cpu,
+		    uint32_t kind);
 
 /* kswapd (alloc.c). */
 void wakeup_kswapd(struct zone *zone, gfp_t gfp, unsigned int order, int highest_zoneidx);

@@ -59,9 +59,14 @@ struct machine_config {
 	int64_t movablecore_bytes;		      /* movablecore=SIZE */
 	int movablecore_percent;		      /* movablecore=N% */
 	enum thp_mode thp;			      /* transparent_hugepage (Debian: always) */
-	long reserve[MAX_NR_ZONES];   /* --reserve per zone of node 0 (MM_UNSET = model) */
-	long late_free[MAX_NR_ZONES]; /* --late-free per zone of node 0 */
-	int local_node;		      /* node whose pages this process holds (-1 = all) */
+	long reserve[MAX_NR_ZONES];    /* --reserve per zone of node 0 (MM_UNSET = model) */
+	long late_free[MAX_NR_ZONES];  /* --late-free per zone of node 0 */
+	int local_node;		       /* node whose pages this process holds (-1 = all) */
+	unsigned int cache_line;       /* cache_line_size(): 64 (qemu64), 32 (qemu32) */
+	bool slab_nomerge;	       /* slab_nomerge */
+	unsigned int slub_min_objects; /* slub_min_objects= (0 = from the CPU count) */
+	unsigned int slub_min_order;   /* slub_min_order= */
+	unsigned int slub_max_order;   /* slub_max_order= (default 3) */
 };
 
 /* Where each zone of each node is (computed by machine_layout()). */
@@ -96,6 +101,8 @@ struct machine_layout {
 	struct node_layout nodes[MAX_NUMNODES]; /* per node */
 };
 
+struct slab_state;
+
 struct machine {
 	struct machine_config cfg;	    /* what it was booted with */
 	struct machine_layout layout;	    /* where everything is */
@@ -119,6 +126,7 @@ struct machine {
 	bool page_group_by_mobility_disabled;	    /* grouping off on tiny machines */
 	bool thp_enabled;			    /* khugepaged started (raise applied) */
 	unsigned long vm_events[NR_VM_EVENT_ITEMS]; /* atomic adds */
+	struct slab_state *slab;		    /* the slab layer (slab.h) */
 };
 
 /* Error buffer size for messages meant for a person (one line, no trailing newline). */
@@ -201,6 +209,7 @@ int __alloc_pages(struct machine *m, unsigned long *pfn, gfp_t gfp, unsigned int
 #define EBADPAGE_NOTALLOC (-1002)   /* not the head of an allocated block: double free */
 #define EBADPAGE_ORDER (-1003)	    /* allocated with another order */
 #define EBADPAGE_OWNER (-1004)	    /* belongs to another owner (EPERM) */
+#define EBADPAGE_SLAB (-1005)	    /* belongs to the slab layer: free it with kfree */
 
 /* free_pages - give back a block from __alloc_pages(). 0 or an EBADPAGE_* code. */
 int free_pages(struct machine *m, unsigned long pfn, unsigned int order, int cpu, uint32_t owner);
@@ -227,7 +236,13 @@ int machine_sysctl_get(struct machine *m, const char *name, char *buf, size_t le
 const char *machine_sysctl_name(int i);
 
 /* Counters. */
-unsigned long zone_page_state(const struct zone *zone, enum zone_stat_item item);
+static inline unsigned long zone_page_state(const struct zone *zone, enum zone_stat_item item)
+{
+	long v = READ_ONCE(zone->vm_stat[item]);
+
+	return v < 0 ? 0 : (unsigned long)v;
+}
+
 unsigned long zone_pcp_count(struct zone *zone);
 unsigned long zone_event_sum(struct zone *zone, enum zone_event_item item);
 unsigned long zone_numa_sum(struct zone *zone, enum numa_stat_item item);

@@ -15,9 +15,12 @@
  *      block on free_area[o].free_list[t] has PG_buddy, private == o, index == t, starts at
  *      a pfn aligned to 1 << o and lies inside the zone span
  *   3. nr_free[o] == sum over t of the length of free_list[o][t]
- *   4. merging is complete: no free block of order o has its buddy (pfn ^ (1 << o)) free with
- *      the same order in the same zone, unless __free_one_page() was not allowed to merge
- *      them (o >= pageblock_order with differing pageblock types, one not mergeable)
+ *   4. merging is complete: no free block of order o < pageblock_order has its buddy
+ *      (pfn ^ (1 << o)) free with the same order in the same zone. From pageblock_order up
+ *      the pair may legally stay apart: __free_one_page() does not merge a HighAtomic (or
+ *      Isolate) pageblock with a block of another type, and when such a pageblock is given
+ *      back (unreserve_highatomic_pageblock()) its free block only changes lists, as in the
+ *      kernel; after that nothing in the zone tells the two cases apart
  *   5. NR_FREE_PAGES == sum over o and t != MIGRATE_ISOLATE of len(free_list[o][t]) << o
  *   6. per CPU: each page on a pcp list has PG_pcp, private == the list's order, a cached
  *      migratetype the list may hold, is aligned and inside the zone; and
@@ -26,7 +29,9 @@
  *      are exactly the blocks on the free lists; the PG_pcp pages are exactly the pages on
  *      the pcp lists; PG_reserved pages + managed == present
  *   8. free (all types) + pcp + allocated == managed, where allocated counts 1 << private
- *      pages for every PG_head (or PG_slab) block head of the memory map
+ *      pages for every PG_head block head of the memory map (slab and kmalloc blocks
+ *      included: their heads carry PG_head too; PG_slab / PG_kmalloc may only appear
+ *      inside such blocks)
  *
  * Lock order: every per_cpu_pages.lock of the zone in CPU order, then zone->lock. Nothing
  * else in the model holds two pageset locks or takes a pageset lock under zone->lock, so
@@ -40,18 +45,23 @@
 #include "internal.h"
 #include "mm_debug.h"
 
+/* Flags that start a block (or a reserved page), and flags only allocated pages carry. */
+#define PG_ANY_HEAD (PG_buddy | PG_pcp | PG_head | PG_reserved)
+#define PG_ALLOC_ONLY (PG_slab | PG_kmalloc) /* only ever on allocated pages */
+
 struct verify {
-	struct zone *zone;			/* the zone under check */
-	const pg_data_t *pgdat;			/* its node */
-	const struct machine *m;		/* its machine */
-	unsigned long start, end;		/* zone span [start, end) */
-	char *err;				/* message buffer (MM_ERRLEN) or NULL */
-	unsigned long list_blocks;		/* blocks on all free lists */
-	unsigned long list_pages;		/* pages on all free lists, all types */
-	unsigned long pcp_pages;		/* pages on all pcp lists */
+	struct zone *zone;	   /* the zone under check */
+	const pg_data_t *pgdat;	   /* its node */
+	const struct machine *m;   /* its machine */
+	unsigned long start, end;  /* zone span [start, end) */
+	char *err;		   /* message buffer (MM_ERRLEN) or NULL */
+	unsigned long list_blocks; /* blocks on all free lists */
+	unsigned long list_pages;  /* pages on all free lists, all types */
+	unsigned long pcp_pages;   /* pages on all pcp lists */
 };
 
-static int verify_fail(struct verify *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int verify_fail(struct verify *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static int verify_fail(struct verify *v, const char *fmt, ...)
 {
@@ -132,8 +142,8 @@ static int walk_list(struct verify *v, const struct page_list *l, const char *wh
 }
 
 struct list_id {
-	unsigned int order;	/* the list's order */
-	int mt;			/* free list: its migratetype; pcp list: its pindex */
+	unsigned int order; /* the list's order */
+	int mt;		    /* free list: its migratetype; pcp list: its pindex */
 };
 
 static int check_free_block(struct verify *v, unsigned long pfn, const void *arg)
@@ -142,12 +152,13 @@ static int check_free_block(struct verify *v, unsigned long pfn, const void *arg
 	const struct page *page = pfn_to_page(v->zone, pfn);
 	uint32_t flags = page_flags(page);
 
-	if ((flags & (PG_buddy | PG_pcp | PG_head | PG_reserved)) != PG_buddy)
+	if ((flags & (PG_ANY_HEAD | PG_ALLOC_ONLY)) != PG_buddy)
 		return verify_fail(v, "pfn %lu on free_list[%u][%s] has flags %#x, not buddy", pfn,
 				   id->order, migratetype_names[id->mt], flags);
 	if (page->private != id->order || page->index != (uint32_t)id->mt)
 		return verify_fail(v, "pfn %lu on free_list[%u][%s] records order %u type %u", pfn,
-				   id->order, migratetype_names[id->mt], page->private, page->index);
+				   id->order, migratetype_names[id->mt], page->private,
+				   page->index);
 	if (pfn & ((1ul << id->order) - 1))
 		return verify_fail(v, "pfn %lu on free_list[%u] is not aligned to its order", pfn,
 				   id->order);
@@ -157,35 +168,16 @@ static int check_free_block(struct verify *v, unsigned long pfn, const void *arg
 	return 0;
 }
 
-static bool migratetype_mergeable(int mt)
-{
-	return mt < MIGRATE_PCPTYPES;
-}
-
-/* Would __free_one_page() have merged the free blocks at @pfn and @buddy (order @order)? */
-static bool merge_allowed(const struct verify *v, unsigned long pfn, unsigned long buddy,
-			  unsigned int order)
-{
-	int a, b;
-
-	if (order < (unsigned int)v->m->pageblock_order)
-		return true;
-	a = get_pageblock_migratetype(v->zone, pfn);
-	b = get_pageblock_migratetype(v->zone, buddy);
-	return a == b || (migratetype_mergeable(a) && migratetype_mergeable(b));
-}
-
+/* A free block of an order below pageblock_order with a free buddy of its order: a bug. */
 static int check_merged(struct verify *v, unsigned long pfn, unsigned int order)
 {
 	unsigned long buddy = pfn ^ (1ul << order);
 	const struct page *bp;
 
-	if (order >= MAX_ORDER - 1 || !block_inside(v, buddy, order))
+	if (order >= (unsigned int)v->m->pageblock_order || !block_inside(v, buddy, order))
 		return 0;
 	bp = pfn_to_page(v->zone, buddy);
 	if (!(page_flags(bp) & PG_buddy) || bp->private != order)
-		return 0;
-	if (!merge_allowed(v, pfn, buddy, order))
 		return 0;
 	return verify_fail(v, "free buddies at pfn %lu and %lu (order %u) were not merged", pfn,
 			   buddy, order);
@@ -258,7 +250,7 @@ static int check_pcp_page(struct verify *v, unsigned long pfn, const void *arg)
 	const struct page *page = pfn_to_page(v->zone, pfn);
 	uint32_t flags = page_flags(page);
 
-	if ((flags & (PG_buddy | PG_pcp | PG_head | PG_reserved)) != PG_pcp)
+	if ((flags & (PG_ANY_HEAD | PG_ALLOC_ONLY)) != PG_pcp)
 		return verify_fail(v, "pfn %lu on pcp list %d has flags %#x, not pcp", pfn, id->mt,
 				   flags);
 	if (page->private != id->order)
@@ -303,23 +295,22 @@ static int check_pcp(struct verify *v)
 }
 
 struct memmap_tally {
-	unsigned long buddy_heads;	/* PG_buddy block heads */
-	unsigned long pcp_pages;	/* pages in PG_pcp blocks */
-	unsigned long allocated;	/* pages in PG_head / PG_slab blocks */
-	unsigned long reserved;		/* PG_reserved pages */
+	unsigned long buddy_heads; /* PG_buddy block heads */
+	unsigned long pcp_pages;   /* pages in PG_pcp blocks */
+	unsigned long allocated;   /* pages in PG_head blocks */
+	unsigned long reserved;	   /* PG_reserved pages */
 };
 
-/* Pages the head at @pfn with @flags stands for (0: not a head). */
-static unsigned long head_pages(const struct page *page, uint32_t flags)
-{
-	if (flags & (PG_buddy | PG_pcp | PG_head | PG_slab))
-		return page->private < MAX_ORDER ? 1ul << page->private : 0;
-	return (flags & PG_reserved) ? 1 : 0;
-}
-
+/*
+ * One pass over the memory map of the zone. Heads (PG_buddy, PG_pcp, PG_head) stand for
+ * 1 << private pages, PG_reserved for one; no head may lie inside another's block, and
+ * the slab layer's marks (PG_slab on every page of a slab, PG_kmalloc on a head) may only
+ * appear inside an allocated block.
+ */
 static int walk_memmap(struct verify *v, struct memmap_tally *t)
 {
 	unsigned long covered_until = v->start, owner = v->start;
+	bool owner_allocated = false;
 
 	memset(t, 0, sizeof(*t));
 	for (unsigned long pfn = v->start; pfn < v->end; pfn++) {
@@ -327,27 +318,36 @@ static int walk_memmap(struct verify *v, struct memmap_tally *t)
 		uint32_t flags = page_flags(page);
 		unsigned long n;
 
-		if (!(flags & (PG_buddy | PG_pcp | PG_head | PG_slab | PG_reserved)))
+		if (!(flags & PG_ANY_HEAD)) {
+			if ((flags & PG_ALLOC_ONLY) && !(pfn < covered_until && owner_allocated))
+				return verify_fail(
+					v, "pfn %lu has flags %#x outside an allocated block", pfn,
+					flags);
 			continue;
-		n = head_pages(page, flags);
-		if (!n)
-			return verify_fail(v, "pfn %lu (flags %#x) records order %u", pfn, flags,
-					   page->private);
+		}
 		if (pfn < covered_until)
-			return verify_fail(v, "pfn %lu (flags %#x) lies inside the block at pfn %lu",
+			return verify_fail(v,
+					   "pfn %lu (flags %#x) lies inside the block at pfn %lu",
 					   pfn, flags, owner);
-		if ((pfn & (n - 1)) || pfn + n > v->end)
-			return verify_fail(v, "block at pfn %lu (flags %#x, %lu pages) is misplaced",
-					   pfn, flags, n);
+		n = (flags & PG_reserved) && !(flags & (PG_buddy | PG_pcp | PG_head)) ? 1
+		    : page->private < MAX_ORDER ? 1ul << page->private
+						: 0;
+		if (!n || (pfn & (n - 1)) || pfn + n > v->end)
+			return verify_fail(v, "block at pfn %lu (flags %#x, order %u) is misplaced",
+					   pfn, flags, page->private);
+		if ((flags & PG_ALLOC_ONLY) && !(flags & PG_head))
+			return verify_fail(v, "pfn %lu has flags %#x outside an allocated block",
+					   pfn, flags);
 		if (flags & PG_buddy)
 			t->buddy_heads++;
 		else if (flags & PG_pcp)
 			t->pcp_pages += n;
-		else if (flags & (PG_head | PG_slab))
+		else if (flags & PG_head)
 			t->allocated += n;
 		else
 			t->reserved++;
 		owner = pfn;
+		owner_allocated = flags & PG_head;
 		covered_until = pfn + n;
 	}
 	return 0;
@@ -363,7 +363,8 @@ static int check_memmap(struct verify *v)
 	if (ret)
 		return ret;
 	if (t.buddy_heads != v->list_blocks)
-		return verify_fail(v, "%lu pages are marked buddy but the free lists hold %lu blocks",
+		return verify_fail(v,
+				   "%lu pages are marked buddy but the free lists hold %lu blocks",
 				   t.buddy_heads, v->list_blocks);
 	if (t.pcp_pages != v->pcp_pages)
 		return verify_fail(v, "%lu pages are marked pcp but the pcp lists hold %lu",
@@ -447,7 +448,8 @@ void zone_dump(struct zone *zone, FILE *out)
 	for (int t = 0; t < MIGRATE_TYPES; t++) {
 		fprintf(out, "  %-12s", migratetype_names[t]);
 		for (int o = 0; o < NR_PAGE_ORDERS; o++)
-			fprintf(out, " %6lu", page_list_len(pgdat, &zone->free_area[o].free_list[t]));
+			fprintf(out, " %6lu",
+				page_list_len(pgdat, &zone->free_area[o].free_list[t]));
 		fputc('\n', out);
 	}
 	fprintf(out, "  %-12s", "nr_free");

@@ -81,6 +81,8 @@ void machine_config_init(struct machine_config *cfg)
 		cfg->late_free[z] = MM_UNSET;
 	}
 	cfg->local_node = -1;
+	cfg->cache_line = 64;
+	cfg->slub_max_order = PAGE_ALLOC_COSTLY_ORDER;
 }
 
 static int fail(char *err, const char *fmt, ...)
@@ -650,11 +652,31 @@ static int parse_core(const char *v, int64_t *bytes, int *percent)
 	return 0;
 }
 
+static int apply_slub_param(struct machine_config *cfg, const char *key, const char *val, char *err)
+{
+	char *end;
+	unsigned long v = strtoul(val, &end, 0);
+
+	if (!*val || *end || v > 32767 || (strcmp(key, "slub_min_objects") && v >= MAX_ORDER))
+		return fail(err, "bad value '%s' for boot parameter %s=", val, key);
+	if (!strcmp(key, "slub_min_objects"))
+		cfg->slub_min_objects = (unsigned int)v;
+	else if (!strcmp(key, "slub_min_order"))
+		cfg->slub_min_order = (unsigned int)v;
+	else
+		cfg->slub_max_order = (unsigned int)v;
+	return 0;
+}
+
 static int apply_param(struct machine_config *cfg, const char *key, const char *val, char *err)
 {
 	uint64_t b = 0;
 	int ret = 0;
 
+	if (!strncmp(key, "slub_m", 6) &&
+	    (!strcmp(key, "slub_min_objects") || !strcmp(key, "slub_min_order") ||
+	     !strcmp(key, "slub_max_order")))
+		return apply_slub_param(cfg, key, val, err);
 	if (!strcmp(key, "kernelcore"))
 		ret = parse_core(val, &cfg->kernelcore_bytes, &cfg->kernelcore_percent);
 	else if (!strcmp(key, "movablecore"))
@@ -688,6 +710,10 @@ int machine_cmdline_apply(struct machine_config *cfg, const char *cmdline, char 
 		char *eq = strchr(tok, '=');
 		int ret;
 
+		if (!strcmp(tok, "slab_nomerge") || !strcmp(tok, "slub_nomerge")) {
+			cfg->slab_nomerge = true;
+			continue;
+		}
 		if (!eq || eq == tok || !eq[1])
 			return fail(err, "boot parameter '%s' is not of the form NAME=VALUE", tok);
 		*eq = '\0';

@@ -150,7 +150,8 @@ enum vm_event_item {
 #define PG_pcp 0x04u	  /* on a per-CPU list */
 #define PG_head 0x08u	  /* head of an allocated block; order in private */
 #define PG_tail 0x10u	  /* reserved for compound tails (unused in the page allocator) */
-#define PG_slab 0x20u	  /* head of a slab (slab layer) */
+#define PG_slab 0x20u	  /* page of a slab (slab layer); slab_ptr names its slab */
+#define PG_kmalloc 0x40u  /* head of a kmalloc_large() block */
 
 /*
  * struct page - one simulated page frame, 32 bytes of host memory.
@@ -162,8 +163,13 @@ struct page {
 	uint32_t private;  /* order of a free buddy block or of an allocated block */
 	int32_t _refcount; /* 1 while allocated, 0 while free */
 	uint32_t index;	   /* migratetype cached while on a pcp list */
-	uint32_t owner;	   /* allocating identity (0 = kernel / boot) */
-	uint32_t slab;	   /* slab layer: cache id and counters; 0 otherwise */
+	union {
+		struct {
+			uint32_t owner;	  /* allocating identity (0 = kernel / boot) */
+			uint32_t _unused; /* keeps slab_ptr 8 bytes wide */
+		};
+		uint64_t slab_ptr; /* PG_slab pages: their struct slab (atomic) */
+	};
 };
 
 /* A list of pages linked through struct page next/prev (node-relative indexes). */

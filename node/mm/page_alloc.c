@@ -28,42 +28,6 @@ const char *const zone_names[MAX_NR_ZONES] = {"DMA", "Normal", "HighMem", "Movab
 const char *const migratetype_names[MIGRATE_TYPES] = {"Unmovable", "Movable", "Reclaimable",
 						      "HighAtomic", "Isolate"};
 
-void page_list_add(const pg_data_t *pgdat, struct page_list *l, uint32_t idx, bool tail)
-{
-	struct page *page = idx_page(pgdat, idx);
-
-	if (page_list_empty(l)) {
-		page->next = page->prev = PFN_NIL;
-		WRITE_ONCE(l->first, idx);
-		l->last = idx;
-	} else if (tail) {
-		page->next = PFN_NIL;
-		page->prev = l->last;
-		idx_page(pgdat, l->last)->next = idx;
-		l->last = idx;
-	} else {
-		page->prev = PFN_NIL;
-		page->next = l->first;
-		idx_page(pgdat, l->first)->prev = idx;
-		WRITE_ONCE(l->first, idx);
-	}
-}
-
-void page_list_del(const pg_data_t *pgdat, struct page_list *l, uint32_t idx)
-{
-	struct page *page = idx_page(pgdat, idx);
-
-	if (page->prev == PFN_NIL)
-		WRITE_ONCE(l->first, page->next);
-	else
-		idx_page(pgdat, page->prev)->next = page->next;
-	if (page->next == PFN_NIL)
-		l->last = page->prev;
-	else
-		idx_page(pgdat, page->next)->prev = page->prev;
-	page->next = page->prev = PFN_NIL;
-}
-
 unsigned long page_list_len(const pg_data_t *pgdat, const struct page_list *l)
 {
 	unsigned long n = 0;

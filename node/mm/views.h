@@ -23,6 +23,9 @@ enum mm_view {
 	VIEW_MEMINFO,
 	VIEW_VMSTAT,
 	VIEW_NUMASTAT,
+	VIEW_SLABINFO, /* /proc/slabinfo, version 2.1 */
+	VIEW_SLABTOP,  /* slabtop --once, sorted by objects */
+	VIEW_SLABS,    /* per-cache attributes as /sys/kernel/slab has them, with aliases */
 	NR_MM_VIEWS
 };
 
@@ -39,5 +42,12 @@ int mm_view_lookup(const char *name);
  * kernel's text. Returns 0 or -EINVAL (bad view or node).
  */
 int mm_view_show(struct seq_file *s, struct machine *m, enum mm_view view, int nid, bool json);
+
+/*
+ * mm_slabtop_show - slabtop --once with slabtop's sort keys: a (active objects), b (objects
+ * per slab), c (cache size), l (slabs), v (active slabs), n (name), o (objects, default),
+ * p (pages per slab), s (object size), u (utilization). -EINVAL for another key.
+ */
+int mm_slabtop_show(struct seq_file *s, struct machine *m, char sort, int nid, bool json);
 
 #endif

@@ -15,11 +15,12 @@
  *             that node's sysfs vmstat file; zoneinfo reads zone counters without zone->lock
  *             because pageset locks nest outside it
  *
- * Design: one show function per view, from a table indexed by enum mm_view. Each view is
- * written once for both outputs through a few emitters (put_num, put_elem, put_stat,
- * open_group, close_group): in text mode they print the kernel's format, in JSON mode the
- * key and value, so the two outputs cannot disagree on what is shown. Totals used by
- * meminfo and vmstat are gathered first into struct mem_sums.
+ * Design: one show function per view, from a table indexed by enum mm_view (the table also
+ * names the slab views of slabinfo.c). Each view is written once for both outputs through
+ * the emitters of view_json.h (put_num, put_elem, put_stat, open_group, close_group): in
+ * text mode they print the kernel's format, in JSON mode the key and value, so the two
+ * outputs cannot disagree on what is shown. Totals used by meminfo and vmstat are gathered
+ * first into struct mem_sums.
  *
  * JSON shapes (numbers are pages unless the key ends in _kB; no trailing newline):
  *   zoneinfo     {"nodes":[{"node":N,"node_stats":{name:v,...},"zones":[{"name":"DMA",
@@ -39,19 +40,18 @@
  * Lock order: a pageset's lock alone (pcp count, high, batch, events) or zone->lock alone
  * (free lists, pageblock types); the two are never held together here.
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
+#include "view_json.h"
 #include "views.h"
 
 #define PAGETYPE_COUNT_CAP 100000ul /* free-list walks stop here (printed ">100000") */
 #define VM_DIRTY_RATIO 20	    /* vm.dirty_ratio default */
 #define DIRTY_BACKGROUND_RATIO 10   /* vm.dirty_background_ratio default */
 #define OVERCOMMIT_RATIO 50	    /* vm.overcommit_ratio default */
-#define JSON_DEPTH_MAX 16
 
 static const char *const zone_stat_names[NR_VM_ZONE_STAT_ITEMS] = {
 	[NR_FREE_PAGES] = "nr_free_pages",
@@ -180,132 +180,7 @@ static const struct {
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------------------------------ */
-/* JSON writer: commas and nesting tracked here, values escaped; no library. */
-
-struct json_writer {
-	struct seq_file *s;	    /* output */
-	int depth;		    /* open objects and arrays */
-	bool first[JSON_DEPTH_MAX]; /* nothing written yet at this depth */
-};
-
-static void json_string(struct seq_file *s, const char *str)
-{
-	seq_putc(s, '"');
-	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			seq_printf(s, "\\%c", *p);
-		else if (*p < 0x20)
-			seq_printf(s, "\\u%04x", *p);
-		else
-			seq_putc(s, (char)*p);
-	}
-	seq_putc(s, '"');
-}
-
-/* Start a value: a comma after a sibling, then "key": (no key for array elements). */
-static void json_key(struct json_writer *jw, const char *key)
-{
-	if (!jw->first[jw->depth])
-		seq_putc(jw->s, ',');
-	jw->first[jw->depth] = false;
-	if (key) {
-		json_string(jw->s, key);
-		seq_putc(jw->s, ':');
-	}
-}
-
-static void json_open(struct json_writer *jw, const char *key, char bracket)
-{
-	assert(jw->depth + 1 < JSON_DEPTH_MAX);
-	json_key(jw, key);
-	seq_putc(jw->s, bracket);
-	jw->first[++jw->depth] = true;
-}
-
-/* Close what json_open() opened with @bracket. */
-static void json_close(struct json_writer *jw, char bracket)
-{
-	assert(jw->depth > 0);
-	seq_putc(jw->s, bracket == '{' ? '}' : ']');
-	jw->depth--;
-}
-
-static void json_num(struct json_writer *jw, const char *key, long long v)
-{
-	json_key(jw, key);
-	seq_printf(jw->s, "%lld", v);
-}
-
-static void json_str(struct json_writer *jw, const char *key, const char *v)
-{
-	json_key(jw, key);
-	json_string(jw->s, v);
-}
-
-static void json_bool(struct json_writer *jw, const char *key, bool v)
-{
-	json_key(jw, key);
-	seq_puts(jw->s, v ? "true" : "false");
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* One view being written, and the emitters that serve both outputs. */
-
-struct view {
-	struct seq_file *s;    /* output */
-	struct machine *m;     /* machine shown */
-	int nid;	       /* node asked for, -1 for every node held here */
-	bool json;	       /* JSON instead of the kernel's text */
-	const char *stat_fmt;  /* text format of a "name value" stat line */
-	struct json_writer jw; /* JSON state */
-};
-
-/* A named number: @fmt (one %lld) in text mode, "@key":v in JSON; NULL skips that mode. */
-static void put_num(struct view *v, const char *fmt, const char *key, long long val)
-{
-	if (v->json) {
-		if (key)
-			json_num(&v->jw, key, val);
-	} else if (fmt) {
-		seq_printf(v->s, fmt, val);
-	}
-}
-
-/* An array element: @fmt (one %lld) in text mode, a bare number in JSON. */
-static void put_elem(struct view *v, const char *fmt, long long val)
-{
-	if (v->json)
-		json_num(&v->jw, NULL, val);
-	else
-		seq_printf(v->s, fmt, val);
-}
-
-/* A stat line in the view's stat format ("%s" name, "%lld" value). */
-static void put_stat(struct view *v, const char *name, long long val)
-{
-	if (v->json)
-		json_num(&v->jw, name, val);
-	else
-		seq_printf(v->s, v->stat_fmt, name, val);
-}
-
-/* Open a JSON object or array (@bracket) named @key; in text mode print @text instead. */
-static void open_group(struct view *v, const char *key, char bracket, const char *text)
-{
-	if (v->json)
-		json_open(&v->jw, key, bracket);
-	else if (text)
-		seq_puts(v->s, text);
-}
-
-/* Close what open_group() opened with @bracket; in text mode print @text instead. */
-static void close_group(struct view *v, char bracket, const char *text)
-{
-	if (v->json)
-		json_close(&v->jw, bracket);
-	else if (text)
-		seq_puts(v->s, text);
-}
+/* The nodes a view shows. */
 
 /* The node @nid if the view shows it: held by this process and asked for. */
 static pg_data_t *view_node(const struct view *v, int nid)
@@ -1080,6 +955,9 @@ static const struct {
 	[VIEW_MEMINFO] = {"meminfo", meminfo_show},
 	[VIEW_VMSTAT] = {"vmstat", vmstat_show},
 	[VIEW_NUMASTAT] = {"numastat", numastat_show},
+	[VIEW_SLABINFO] = {"slabinfo", slabinfo_show},
+	[VIEW_SLABTOP] = {"slabtop", slabtop_show},
+	[VIEW_SLABS] = {"slabs", slabs_show},
 };
 
 /* mm_view_name - NULL for a value that names no view. */
@@ -1098,20 +976,12 @@ int mm_view_lookup(const char *name)
 	return -ENOENT;
 }
 
-/* A node may be asked for when it exists and this process holds its pages. */
-static bool node_shown(const struct machine *m, int nid)
-{
-	return nid < m->nr_nodes && m->node_data[nid] && node_is_local(m->node_data[nid]);
-}
-
 int mm_view_show(struct seq_file *s, struct machine *m, enum mm_view view, int nid, bool json)
 {
-	struct view v = {.s = s, .m = m, .nid = nid < 0 ? -1 : nid, .json = json};
+	struct view v;
 
-	if ((unsigned int)view >= NR_MM_VIEWS || (nid >= 0 && !node_shown(m, nid)))
+	if ((unsigned int)view >= NR_MM_VIEWS || view_init(&v, s, m, nid, json))
 		return -EINVAL;
-	v.jw.s = s;
-	v.jw.first[0] = true;
 	mm_views[view].show(&v);
 	return 0;
 }
