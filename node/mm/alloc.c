@@ -183,8 +183,8 @@ static bool zone_watermark_fast(const struct zone *z, unsigned int order, long m
 	return false;
 }
 
-static void trace_zone(struct alloc_context *ac, const struct zone *z, enum zone_refusal why,
-		       long mark, unsigned int alloc_flags)
+static void trace_zone(struct alloc_context *ac, const struct zone *z,
+		       const struct zone_refusal_info *info)
 {
 	struct alloc_trace *t = ac->trace;
 
@@ -192,62 +192,101 @@ static void trace_zone(struct alloc_context *ac, const struct zone *z, enum zone
 		return;
 	t->z[t->nr].nid = z->zone_pgdat->node_id;
 	t->z[t->nr].zone_idx = (int)z->idx;
-	t->z[t->nr].why = why;
-	t->z[t->nr].free = (long)zone_page_state(z, NR_FREE_PAGES);
-	t->z[t->nr].mark = reduced_mark(mark, alloc_flags);
-	t->z[t->nr].reserve = READ_ONCE(z->lowmem_reserve[ac->highest_zoneidx]);
+	t->z[t->nr].why = info->why;
+	t->z[t->nr].free = info->free;
+	t->z[t->nr].mark = info->mark;
+	t->z[t->nr].reserve = info->reserve;
 	t->nr++;
 }
 
-static void prep_new_page(struct zone *zone, unsigned long pfn, unsigned int order,
-			  const struct alloc_context *ac)
+static void refusal(struct zone_refusal_info *info, const struct zone *z, enum zone_refusal why,
+		    long mark, int hz, unsigned int alloc_flags)
+{
+	info->why = why;
+	info->free = (long)zone_page_state(z, NR_FREE_PAGES);
+	info->mark = why == REFUSE_POLICY || why == REFUSE_NODE_DOWN
+			     ? 0
+			     : reduced_mark(mark, alloc_flags);
+	info->reserve = READ_ONCE(z->lowmem_reserve[hz]);
+}
+
+static void prep_new_page(struct zone *zone, unsigned long pfn, unsigned int order, int mt,
+			  uint32_t owner)
 {
 	struct page *page = pfn_to_page(zone, pfn);
 
 	page->private = order;
-	page->index = (uint32_t)ac->migratetype;
-	page->owner = ac->owner;
+	page->index = (uint32_t)mt;
+	page->owner = owner;
 	set_page_flags(page, PG_head);
 	__atomic_store_n(&page->_refcount, 1, __ATOMIC_RELEASE); /* publishes the above */
+}
+
+int zone_try_alloc(struct zone *zone, unsigned long *pfn, const struct zone_request *rq,
+		   struct zone_refusal_info *info)
+{
+	long mark = (long)wmark_pages(zone, rq->alloc_flags & ALLOC_WMARK_MASK);
+	enum zone_refusal why = REFUSE_NONE;
+
+	if (!node_is_local(zone->zone_pgdat) || !managed_zone(zone)) {
+		refusal(info, zone, REFUSE_NODE_DOWN, 0, rq->highest_zoneidx, 0);
+		return -ENOMEM;
+	}
+	if (!zone_watermark_fast(zone, rq->order, mark, rq->highest_zoneidx, rq->alloc_flags,
+				 &why) &&
+	    !(rq->alloc_flags & ALLOC_NO_WATERMARKS)) {
+		refusal(info, zone, why, mark, rq->highest_zoneidx, rq->alloc_flags);
+		return -ENOMEM;
+	}
+	if (!rmqueue(rq->preferred_nid, zone, rq->order, rq->alloc_flags, rq->migratetype, rq->cpu,
+		     pfn)) {
+		refusal(info, zone, REFUSE_EMPTY, mark, rq->highest_zoneidx, rq->alloc_flags);
+		return -ENOMEM;
+	}
+	prep_new_page(zone, *pfn, rq->order, rq->migratetype, rq->owner);
+	if (rq->alloc_flags & ALLOC_HIGHATOMIC)
+		reserve_highatomic_pageblock(zone, *pfn);
+	return 0;
+}
+
+void count_numa_foreign(struct zone *zone)
+{
+	__atomic_fetch_add(&zone->buddy_numa[NUMA_FOREIGN], 1, __ATOMIC_RELAXED);
 }
 
 static bool get_page_from_freelist(struct alloc_context *ac, unsigned int order,
 				   unsigned int alloc_flags, unsigned long *pfn)
 {
+	struct zone_request rq = {order,
+				  0,
+				  alloc_flags,
+				  ac->highest_zoneidx,
+				  ac->migratetype,
+				  ac->cpu,
+				  ac->preferred_zone->zone_pgdat->node_id,
+				  ac->owner};
+
 	if (ac->trace)
 		ac->trace->nr = 0;
 	for_each_zoneref(ac, zr)
 	{
-		struct zone *zone;
-		long mark;
-		enum zone_refusal why = REFUSE_NONE;
+		struct zone *zone = zoneref_zone(ac->m, zr);
+		struct zone_refusal_info info;
 
 		if (zr->zone_idx > ac->highest_zoneidx)
 			continue;
-		zone = zoneref_zone(ac->m, zr);
 		if (!zoneref_allowed(ac, zr)) {
-			trace_zone(ac, zone, REFUSE_POLICY, 0, 0);
+			refusal(&info, zone, REFUSE_POLICY, 0, ac->highest_zoneidx, 0);
+			trace_zone(ac, zone, &info);
 			continue;
 		}
-		if (!node_is_local(zone->zone_pgdat)) {
-			trace_zone(ac, zone, REFUSE_NODE_DOWN, 0, 0);
+		if (zone_try_alloc(zone, pfn, &rq, &info)) {
+			trace_zone(ac, zone, &info);
 			continue;
 		}
-		mark = (long)wmark_pages(zone, alloc_flags & ALLOC_WMARK_MASK);
-		if (!zone_watermark_fast(zone, order, mark, ac->highest_zoneidx, alloc_flags,
-					 &why) &&
-		    !(alloc_flags & ALLOC_NO_WATERMARKS)) {
-			trace_zone(ac, zone, why, mark, alloc_flags);
-			continue;
-		}
-		if (rmqueue(ac->preferred_zone, zone, order, alloc_flags, ac->migratetype, ac->cpu,
-			    pfn)) {
-			prep_new_page(zone, *pfn, order, ac);
-			if (alloc_flags & ALLOC_HIGHATOMIC)
-				reserve_highatomic_pageblock(zone, *pfn);
-			return true;
-		}
-		trace_zone(ac, zone, REFUSE_EMPTY, mark, alloc_flags);
+		if (zone->zone_pgdat->node_id != rq.preferred_nid)
+			count_numa_foreign(ac->preferred_zone);
+		return true;
 	}
 	return false;
 }

@@ -166,7 +166,7 @@ static pg_data_t *pgdat_new(struct machine *m, int nid)
 {
 	const struct node_layout *nl = &m->layout.nodes[nid];
 	pg_data_t *pgdat = xcalloc(1, sizeof(*pgdat));
-	bool local = m->cfg.local_node < 0 || m->cfg.local_node == nid;
+	bool local = m->cfg.local_node == MM_ALL_NODES || m->cfg.local_node == nid;
 
 	pgdat->node_id = nid;
 	pgdat->machine = m;

@@ -27,6 +27,16 @@ static inline bool node_is_local(const pg_data_t *pgdat)
 	return pgdat->node_mem_map != NULL;
 }
 
+/* get_order - the smallest order whose block holds @size bytes (size > 0). */
+static inline unsigned int get_order(unsigned long size)
+{
+	unsigned int order = 0;
+
+	for (size = (size - 1) >> PAGE_SHIFT; size; size >>= 1)
+		order++;
+	return order;
+}
+
 static inline unsigned long zone_end_pfn(const struct zone *zone)
 {
 	return zone->zone_start_pfn + zone->spanned_pages;
@@ -129,8 +139,8 @@ int pcp_lock_all_and_update(struct zone *zone, int high, int batch);
 
 bool pcp_allowed_order(const struct machine *m, unsigned int order);
 bool __rmqueue_smallest(struct zone *zone, unsigned int order, int mt, unsigned long *pfn);
-bool rmqueue(struct zone *preferred, struct zone *zone, unsigned int order,
-	     unsigned int alloc_flags, int mt, int cpu, unsigned long *pfn);
+bool rmqueue(int preferred_nid, struct zone *zone, unsigned int order, unsigned int alloc_flags,
+	     int mt, int cpu, unsigned long *pfn);
 void __free_pages(struct zone *zone, unsigned long pfn, unsigned int order, int cpu);
 void move_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order, int mt);
 void drain_zone_pages(struct zone *zone);
@@ -139,14 +149,12 @@ void drain_zone_pages(struct zone *zone);
 bool __rmqueue_fallback(struct zone *zone, unsigned int order, int start_mt,
 			unsigned int alloc_flags);
 void reserve_highatomic_pageblock(struct zone *zone, unsigned long pfn);
-bool unreserve_highatomic_pageblock(struct zone *zone, int mt, bool force);
 
 /* free_pages_kind - free a block whose head carries exactly the @kind flags (PG_kmalloc). */
 int free_pages_kind(struct machine *m, unsigned long pfn, unsigned int order, int cpu,
 		    uint32_t kind);
 
 /* kswapd (alloc.c). */
-void wakeup_kswapd(struct zone *zone, gfp_t gfp, unsigned int order, int highest_zoneidx);
 
 /* Watermarks, reserves and pcp sizing (wmark.c). */
 void calculate_min_free_kbytes(struct machine *m);

@@ -41,6 +41,8 @@ struct e820_table {
 };
 
 #define MM_UNSET (-1l)
+#define MM_ALL_NODES (-1) /* machine_config.local_node: this process holds every node */
+#define MM_NO_NODES (-2)  /* ... holds none (the coordinator: layout and zonelists only) */
 
 /* What a machine is made of; every field has a default from machine_config_init(). */
 struct machine_config {
@@ -213,6 +215,42 @@ int __alloc_pages(struct machine *m, unsigned long *pfn, gfp_t gfp, unsigned int
 
 /* free_pages - give back a block from __alloc_pages(). 0 or an EBADPAGE_* code. */
 int free_pages(struct machine *m, unsigned long pfn, unsigned int order, int cpu, uint32_t owner);
+
+/* One zone's part of an allocation (what get_page_from_freelist() does per zone). */
+struct zone_request {
+	unsigned int order;	  /* block order */
+	gfp_t gfp;		  /* the request's mask (informational) */
+	unsigned int alloc_flags; /* ALLOC_WMARK_* and reserve rights */
+	int highest_zoneidx;	  /* gfp_zone(): selects lowmem_reserve[] */
+	int migratetype;	  /* gfp_migratetype() */
+	int cpu;		  /* requesting CPU (pcp list, numa_local/other) */
+	int preferred_nid;	  /* node of the preferred zone (numa_hit/miss) */
+	uint32_t owner;		  /* identity the block will belong to */
+};
+
+struct zone_refusal_info {
+	enum zone_refusal why; /* why the zone said no */
+	long free;	       /* its free pages */
+	long mark;	       /* the watermark applied, after reductions */
+	long reserve;	       /* lowmem_reserve[highest_zoneidx] */
+};
+
+/*
+ * zone_try_alloc - the watermark check (with lowmem_reserve) and the allocation from one zone
+ * of a node this process holds. 0 with *@pfn, or -ENOMEM with @info filled. The caller
+ * counts numa_foreign on the preferred zone when the zone is on another node.
+ */
+int zone_try_alloc(struct zone *zone, unsigned long *pfn, const struct zone_request *rq,
+		   struct zone_refusal_info *info);
+
+/* wakeup_kswapd - wake the simulated kswapd of @zone's node (it clears watermark boosts). */
+void wakeup_kswapd(struct zone *zone, gfp_t gfp, unsigned int order, int highest_zoneidx);
+
+/* unreserve_highatomic_pageblock - one high-atomic pageblock of @zone back to @mt. */
+bool unreserve_highatomic_pageblock(struct zone *zone, int mt, bool force);
+
+/* count_numa_foreign - one numa_foreign event on @zone (the preferred zone of a miss). */
+void count_numa_foreign(struct zone *zone);
 
 /* zone_watermark_ok - the kernel's __zone_watermark_ok() on the zone's current free count. */
 bool zone_watermark_ok(const struct zone *z, unsigned int order, unsigned long mark, int hz,

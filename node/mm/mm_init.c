@@ -526,7 +526,7 @@ static int check_config(const struct machine_config *cfg, char *err)
 						    i, j, i == j ? "10" : "above 10",
 						    cfg->distance[i][j]);
 	}
-	if (cfg->local_node >= cfg->nr_nodes)
+	if (cfg->local_node >= cfg->nr_nodes || cfg->local_node < MM_NO_NODES)
 		return fail(err, "local node %d does not exist", cfg->local_node);
 	return 0;
 }

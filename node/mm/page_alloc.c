@@ -245,24 +245,22 @@ static int rmqueue_bulk(struct zone *zone, unsigned int order, int count, struct
 	return i;
 }
 
-/* Count an allocation served by @zone for a request preferring @preferred (zone_statistics). */
-static void count_alloc(unsigned long *events, unsigned long *numa, struct zone *preferred,
+/*
+ * Count an allocation served by @zone for a request whose preferred zone is on node
+ * @preferred_nid (zone_statistics; numa_foreign is counted by the caller, on that zone).
+ */
+static void count_alloc(unsigned long *events, unsigned long *numa, int preferred_nid,
 			struct zone *zone, unsigned int order, int cpu)
 {
 	const struct machine *m = zone->zone_pgdat->machine;
 	int nid = zone->zone_pgdat->node_id;
 
 	events[PGALLOC] += 1ul << order;
-	if (nid == preferred->zone_pgdat->node_id) {
-		numa[NUMA_HIT]++;
-	} else {
-		numa[NUMA_MISS]++;
-		__atomic_fetch_add(&preferred->buddy_numa[NUMA_FOREIGN], 1, __ATOMIC_RELAXED);
-	}
+	numa[nid == preferred_nid ? NUMA_HIT : NUMA_MISS]++;
 	numa[nid == m->cpu_to_node[cpu] ? NUMA_LOCAL : NUMA_OTHER]++;
 }
 
-static bool rmqueue_pcplist(struct zone *preferred, struct zone *zone, unsigned int order, int mt,
+static bool rmqueue_pcplist(int preferred_nid, struct zone *zone, unsigned int order, int mt,
 			    unsigned int alloc_flags, int cpu, unsigned long *pfn)
 {
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
@@ -287,14 +285,14 @@ static bool rmqueue_pcplist(struct zone *preferred, struct zone *zone, unsigned 
 		pcp->count -= 1 << order;
 		*pfn = pgdat->node_start_pfn + idx;
 		set_page_flags(idx_page(pgdat, idx), 0);
-		count_alloc(pcp->events, pcp->numa, preferred, zone, order, cpu);
+		count_alloc(pcp->events, pcp->numa, preferred_nid, zone, order, cpu);
 		ok = true;
 	}
 	pthread_spin_unlock(&pcp->lock);
 	return ok;
 }
 
-static bool rmqueue_buddy(struct zone *preferred, struct zone *zone, unsigned int order,
+static bool rmqueue_buddy(int preferred_nid, struct zone *zone, unsigned int order,
 			  unsigned int alloc_flags, int mt, int cpu, unsigned long *pfn)
 {
 	unsigned long events[NR_ZONE_EVENT_ITEMS] = {0}, numa[NR_VM_NUMA_EVENT_ITEMS] = {0};
@@ -317,7 +315,7 @@ static bool rmqueue_buddy(struct zone *preferred, struct zone *zone, unsigned in
 	pthread_mutex_unlock(&zone->lock);
 	if (!ok)
 		return false;
-	count_alloc(events, numa, preferred, zone, order, cpu);
+	count_alloc(events, numa, preferred_nid, zone, order, cpu);
 	for (int i = 0; i < NR_ZONE_EVENT_ITEMS; i++)
 		if (events[i])
 			__atomic_fetch_add(&zone->buddy_events[i], events[i], __ATOMIC_RELAXED);
@@ -328,15 +326,15 @@ static bool rmqueue_buddy(struct zone *preferred, struct zone *zone, unsigned in
 }
 
 /* rmqueue(): one block from @zone, through the pcp when the order allows it. */
-bool rmqueue(struct zone *preferred, struct zone *zone, unsigned int order,
-	     unsigned int alloc_flags, int mt, int cpu, unsigned long *pfn)
+bool rmqueue(int preferred_nid, struct zone *zone, unsigned int order, unsigned int alloc_flags,
+	     int mt, int cpu, unsigned long *pfn)
 {
 	bool ok = false;
 
 	if (pcp_allowed_order(zone->zone_pgdat->machine, order))
-		ok = rmqueue_pcplist(preferred, zone, order, mt, alloc_flags, cpu, pfn);
+		ok = rmqueue_pcplist(preferred_nid, zone, order, mt, alloc_flags, cpu, pfn);
 	if (!ok)
-		ok = rmqueue_buddy(preferred, zone, order, alloc_flags, mt, cpu, pfn);
+		ok = rmqueue_buddy(preferred_nid, zone, order, alloc_flags, mt, cpu, pfn);
 	if (READ_ONCE(zone->boosted)) {
 		WRITE_ONCE(zone->boosted, false);
 		wakeup_kswapd(zone, 0, 0, (int)zone->idx);

@@ -41,15 +41,6 @@ static int fls_u(unsigned int x)
 	return x ? 32 - __builtin_clz(x) : 0;
 }
 
-static unsigned int get_order(unsigned long size)
-{
-	unsigned int order = 0;
-
-	while ((PAGE_SIZE << order) < size)
-		order++;
-	return order;
-}
-
 static unsigned int calculate_alignment(const struct machine *m, slab_flags_t flags,
 					unsigned int align, unsigned int size)
 {

@@ -347,8 +347,10 @@ static bool deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, stru
 }
 
 /* __unfreeze_partials(): a detached CPU partial list goes to the node partial lists. */
-static void unfreeze_partials(struct kmem_cache *s, struct slab *list, int cpu)
+static unsigned long unfreeze_partials(struct kmem_cache *s, struct slab *list, int cpu)
 {
+	unsigned long pages = 0;
+
 	while (list) {
 		struct slab *slab = list;
 		struct kmem_cache_node *n = get_node(s, slab->nid);
@@ -365,9 +367,12 @@ static void unfreeze_partials(struct kmem_cache *s, struct slab *list, int cpu)
 			add_partial(n, slab, true);
 		}
 		pthread_mutex_unlock(&n->list_lock);
-		if (discard)
+		if (discard) {
 			discard_slab(s, d.pfn, d.order, d.nid, cpu);
+			pages += 1ul << d.order;
+		}
 	}
+	return pages;
 }
 
 /*
@@ -705,15 +710,6 @@ int kmem_cache_free(struct kmem_cache *s, unsigned long addr, int cpu)
 
 /* ---------------------------------------------------------------- kmalloc */
 
-static unsigned int get_order(size_t size)
-{
-	unsigned int order = 0;
-
-	while ((PAGE_SIZE << order) < size)
-		order++;
-	return order;
-}
-
 /* kmalloc_large_node(): page-allocator blocks for sizes above the largest cache. */
 static unsigned long kmalloc_large_node(struct machine *m, size_t size, gfp_t gfp, int node,
 					int cpu)
@@ -722,7 +718,7 @@ static unsigned long kmalloc_large_node(struct machine *m, size_t size, gfp_t gf
 	struct zone *zone;
 	unsigned long pfn;
 
-	if (order >= MAX_ORDER ||
+	if (size > KMALLOC_MAX_SIZE || order >= MAX_ORDER ||
 	    __alloc_pages(m, &pfn, gfp | __GFP_COMP, order, cpu, node, 0, 0, NULL))
 		return 0;
 	zone = pfn_zone(m, pfn);
@@ -864,8 +860,10 @@ unsigned long krealloc(struct machine *m, unsigned long p, size_t new_size, gfp_
 /* ---------------------------------------------------------------- whole-cache operations */
 
 /* flush_all(): every CPU's slab and partial list back to the nodes. */
-static void flush_all(struct kmem_cache *s)
+static unsigned long flush_all(struct kmem_cache *s)
 {
+	unsigned long pages = 0;
+
 	for (int cpu = 0; cpu < s->machine->ncpus; cpu++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 		struct slab *partial;
@@ -878,10 +876,13 @@ static void flush_all(struct kmem_cache *s)
 		partial = c->partial;
 		c->partial = NULL;
 		pthread_spin_unlock(&c->lock);
-		if (discard)
+		if (discard) {
 			discard_slab(s, d.pfn, d.order, d.nid, cpu);
-		unfreeze_partials(s, partial, cpu);
+			pages += 1ul << d.order;
+		}
+		pages += unfreeze_partials(s, partial, cpu);
 	}
+	return pages;
 }
 
 /* Release every empty slab on the node partial lists; returns the pages released. */
@@ -918,8 +919,9 @@ static unsigned long discard_empty(struct kmem_cache *s)
 
 unsigned long kmem_cache_shrink(struct kmem_cache *s)
 {
-	flush_all(s);
-	return discard_empty(s);
+	unsigned long pages = flush_all(s);
+
+	return pages + discard_empty(s);
 }
 
 int slub_shutdown(struct kmem_cache *s)

@@ -24,8 +24,36 @@ and three things are checked:
 Zone fields compared: spanned, present, managed, min, low, high, protection (whole tuple) and,
 for every CPU, pageset high, batch and vm stats threshold.
 
-Each mismatch prints one FAIL line (capture, section, zone, field, expected, got); a per-capture
-tally follows, and the last line is "N passed, M failed". Exit status 0 only if nothing failed.
+Captures with "slabinfo" and "sys_kernel_slab" sections also get the slab allocator checks, on a
+machine booted with --arch/--mem/--e820/--cpus as above and --cache-line from the dmesg line
+"SLUB: HWalign=N":
+
+  slab-kmalloc   every kmalloc-*, kmalloc-cg-*, kmalloc-rcl-*, dma-kmalloc-* cache and kmem_cache,
+                 kmem_cache_node: objsize, objperslab, pagesperslab of /proc/slabinfo vs
+                 `--print slabinfo`; order, objs_per_slab, object_size, slab_size, align,
+                 cache_dma, reclaim_account, hwcache_align, cpu_partial, min_partial of
+                 /sys/kernel/slab vs `--print slabs`; and all 52 kmalloc caches exist in both;
+  slab-shapes    every other cache of sys_kernel_slab that is not an alias ("name -> :id") is
+                 recreated in one --script with kmem_cache_create under a unique name (fid_N),
+                 the merged ids (":0000032", ":A-0000064", ...) first, then the named caches;
+                 SIZE = object_size; FLAGS = SLAB_HWCACHE_ALIGN, SLAB_RECLAIM_ACCOUNT,
+                 SLAB_CACHE_DMA from the sysfs flags, SLAB_ACCOUNT for ":A-" ids; ALIGN = the
+                 sysfs align if hwcache_align=0 and align > 8 (an explicit alignment), else 0;
+                 "ctor" if slab_size > ALIGN(ALIGN(object_size, 4), align) (the free pointer was
+                 appended: constructor or RCU). Compared: order, objs_per_slab, slab_size and
+                 align of the model's cache. When the model merges a shape into an earlier cache
+                 (it reports "merged into ID"), the values are that target's, as in the kernel;
+                 merging needs an equal slab size, so order, objs_per_slab and slab_size still
+                 compare with the shape's own line, and align with the capture's line of ID.
+                 (A named line is a cache the kernel kept apart for a reason sysfs does not show:
+                 usercopy window, or a constructor / RCU free pointer hidden in the padding.)
+  slab-merge     every merged id recreated above is a cache of its own in the model, under the
+                 same id (flag letters and size); every alias line "name -> :id" whose :id was
+                 recreated: the model has a cache with that id after the shapes were created.
+
+Each mismatch prints one FAIL line (capture, section, zone or cache, field, expected, got); the
+per-capture tallies follow (page allocator, slab allocator with the number of matching shapes,
+all), and the last line is "N passed, M failed". Exit status 0 only if nothing failed.
 Standard library only.
 """
 
@@ -319,8 +347,8 @@ class Runner:
             return p.stdout.splitlines(), f"exit status {p.returncode}: {p.stderr.strip()[-2000:]}"
         return p.stdout.splitlines(), None
 
-    def write_script(self, capture_name, text):
-        path = os.path.join(self.workdir, f"{capture_name}.sysctl.script")
+    def write_script(self, capture_name, text, kind="sysctl"):
+        path = os.path.join(self.workdir, f"{capture_name}.{kind}.script")
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
         return path
@@ -353,10 +381,13 @@ def split_markers(lines):
 # ---------------------------------------------------------------- bookkeeping
 
 class Report:
-    PARTS = ("boot", "sysctl", "default-model")
+    PAGE_PARTS = ("boot", "sysctl", "default-model")
+    SLAB_PARTS = ("slab-kmalloc", "slab-shapes", "slab-merge")
+    PARTS = PAGE_PARTS + SLAB_PARTS
 
     def __init__(self):
         self.tally = {}  # capture -> part -> [checked, matched]
+        self.shapes = {}  # capture -> [shapes created, shapes matching in every field]
 
     def _count(self, capture, part, ok):
         row = self.tally.setdefault(capture, {p: [0, 0] for p in self.PARTS})
@@ -397,12 +428,29 @@ class Report:
         matched = sum(v[1] for row in self.tally.values() for v in row.values())
         return matched, checked - matched
 
+    def count_shape(self, capture, ok):
+        row = self.shapes.setdefault(capture, [0, 0])
+        row[0] += 1
+        row[1] += ok
+
     def print_tally(self):
-        print("== tally (fields checked/matched)")
+        for title, parts in (("page allocator", self.PAGE_PARTS),
+                             ("slab allocator", self.SLAB_PARTS)):
+            print(f"== tally, {title} (fields checked/matched)")
+            for capture, row in self.tally.items():
+                total = [sum(row[p][i] for p in parts) for i in (0, 1)]
+                if not total[0]:
+                    continue
+                cells = "  ".join(f"{p} {row[p][0]}/{row[p][1]}" for p in parts)
+                extra = ""
+                if title == "slab allocator" and capture in self.shapes:
+                    created, matching = self.shapes[capture]
+                    extra = f"  (shapes matching {matching}/{created})"
+                print(f"{capture:20s} {cells}  total {total[0]}/{total[1]}{extra}")
+        print("== tally, all (fields checked/matched)")
         for capture, row in self.tally.items():
             total = [sum(v[i] for v in row.values()) for i in (0, 1)]
-            parts = "  ".join(f"{p} {row[p][0]}/{row[p][1]}" for p in self.PARTS)
-            print(f"{capture:20s} {parts}  total {total[0]}/{total[1]}")
+            print(f"{capture:20s} total {total[0]}/{total[1]}")
 
 
 def fmt(value):
@@ -521,6 +569,276 @@ def check_capture(report, runner, capture):
     check_boot(report, runner, capture, boot_zones)
     check_sysctl(report, runner, capture, boot_zones)
     check_default_model(report, runner, capture, boot_zones)
+    check_slab(report, runner, capture, boot_zones)
+
+
+# ---------------------------------------------------------------- slab allocator (SLUB)
+
+KMALLOC_FAMILIES = ("kmalloc", "kmalloc-cg", "kmalloc-rcl", "dma-kmalloc")
+KMALLOC_SIZES = ("8", "16", "32", "64", "96", "128", "192", "256", "512", "1k", "2k", "4k", "8k")
+KMALLOC_NAMES = tuple(f"{family}-{size}" for family in KMALLOC_FAMILIES for size in KMALLOC_SIZES)
+KMALLOC_RE = re.compile(r"^(?:dma-kmalloc|kmalloc-cg|kmalloc-rcl|kmalloc)-\d+k?$")
+BOOT_CACHES = ("kmem_cache", "kmem_cache_node")
+SLABINFO_FIELDS = ("objsize", "objperslab", "pagesperslab")
+SYSFS_FIELDS = ("order", "objs_per_slab", "object_size", "slab_size", "align", "cache_dma",
+                "reclaim_account", "hwcache_align", "cpu_partial", "min_partial")
+SHAPE_FIELDS = ("order", "objs_per_slab", "slab_size", "align")
+ARCH_SLAB_MINALIGN = 8  # i386: __alignof__(unsigned long long)
+POINTER_SIZE = 4
+
+HWALIGN_RE = re.compile(r"SLUB: HWalign=(\d+)")
+# name <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables ...
+SLABINFO_LINE_RE = re.compile(r"^(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+:")
+# name [-> alias_target] key=value ...
+SYSFS_LINE_RE = re.compile(r"^(\S+)\s+(?:-> (\S+)\s+)?(\w+=\S+(?:\s+\w+=\S+)*)\s*$")
+UNIQUE_ID_RE = re.compile(r"^:(?:([A-Za-z]+)-)?(\d+)$")
+CREATE_RE = re.compile(r"^kmem_cache_create (\S+): (.*?)(?: merged into (\S+))?\s*$")
+SLABS_MARKER = "=====SLABS after the shapes====="
+
+
+@dataclass
+class SysfsCache:
+    name: str  # the cache's name, or its unique id (":A-0000064") for a merged cache
+    target: str  # the alias target (":A-0000064") of an alias line, else None
+    fields: dict  # key -> int (the alias target's values on an alias line)
+
+
+@dataclass
+class Shape:
+    entry: SysfsCache  # the capture's sys_kernel_slab line
+    fid: str  # the unique name the harness creates it under
+    size: int
+    align: int
+    flags: str
+    ctor: bool
+
+    @property
+    def command(self):
+        return (f"kmem_cache_create {self.fid} {self.size} {self.align} {self.flags}"
+                + (" ctor" if self.ctor else ""))
+
+
+def parse_slabinfo(lines):
+    """/proc/slabinfo 2.1 -> {name: {"objsize", "objperslab", "pagesperslab"}}."""
+    caches = {}
+    for line in lines:
+        m = SLABINFO_LINE_RE.match(line)
+        if m:
+            caches[m.group(1)] = dict(zip(SLABINFO_FIELDS, (int(m.group(i)) for i in (4, 5, 6))))
+    return caches
+
+
+def parse_sysfs_slabs(lines):
+    """sys_kernel_slab / `--print slabs` lines -> {name: SysfsCache}, in their order."""
+    caches = {}
+    for line in lines:
+        m = SYSFS_LINE_RE.match(line)
+        if not m or line.startswith("#"):
+            continue
+        fields = {}
+        for kv in m.group(3).split():
+            key, value = kv.split("=", 1)
+            fields[key] = int(value) if re.fullmatch(r"-?\d+", value) else value
+        caches[m.group(1)] = SysfsCache(m.group(1), m.group(2), fields)
+    return caches
+
+
+def is_kmalloc(name):
+    return bool(KMALLOC_RE.match(name))
+
+
+def align_up(value, align):
+    return (value + align - 1) // align * align if align > 0 else value
+
+
+def cache_line(capture):
+    m = HWALIGN_RE.search("\n".join(dmesg_lines(capture)))
+    return int(m.group(1)) if m else None
+
+
+def slab_machine_args(capture, boot_zones, hwalign):
+    args = machine_args(capture, boot_zones, False)
+    if hwalign:
+        args += ["--cache-line", str(hwalign)]
+    return args
+
+
+def shape_of(entry, fid):
+    """The kmem_cache_create arguments that rebuild a capture cache (see the module doc)."""
+    f = entry.fields
+    flags = []
+    if f.get("hwcache_align"):
+        flags.append("SLAB_HWCACHE_ALIGN")
+    if f.get("reclaim_account"):
+        flags.append("SLAB_RECLAIM_ACCOUNT")
+    if f.get("cache_dma"):
+        flags.append("SLAB_CACHE_DMA")
+    m = UNIQUE_ID_RE.match(entry.name)
+    if m and "A" in (m.group(1) or ""):
+        flags.append("SLAB_ACCOUNT")
+    align = f["align"] if not f.get("hwcache_align") and f["align"] > ARCH_SLAB_MINALIGN else 0
+    ctor = f["slab_size"] > align_up(align_up(f["object_size"], POINTER_SIZE), f["align"])
+    return Shape(entry, fid, f["object_size"], align, "|".join(flags) or "0", ctor)
+
+
+def where_found(name, slabinfo, sysfs):
+    places = [label for label, table in (("slabinfo", slabinfo), ("sysfs", sysfs))
+              if name in table]
+    return "+".join(places) or "nowhere"
+
+
+def check_slab_kmalloc(report, runner, capture, args, cap_info, cap_sysfs):
+    """(slab a) the boot caches: 52 kmalloc caches, kmem_cache, kmem_cache_node."""
+    part = "slab-kmalloc"
+    out, err = runner.boot(args + ["--print", "slabinfo,slabs"])
+    if err:
+        report.fail_run(capture.name, part, "slabinfo,slabs", err)
+    got_info, got_sysfs = parse_slabinfo(out), parse_sysfs_slabs(out)
+
+    for name in KMALLOC_NAMES:
+        report.check(capture.name, part, "exists", name, "in the capture", "slabinfo+sysfs",
+                     where_found(name, cap_info, cap_sysfs))
+        report.check(capture.name, part, "exists", name, "in the model", "slabinfo+sysfs",
+                     where_found(name, got_info, got_sysfs))
+    for name in sorted(set(got_info) | set(got_sysfs)):
+        if is_kmalloc(name) and name not in KMALLOC_NAMES:
+            report.check(capture.name, part, "exists", name, "in the model",
+                         "not a 6.1 kmalloc cache", where_found(name, got_info, got_sysfs))
+
+    for name, vals in cap_info.items():
+        if not (is_kmalloc(name) or name in BOOT_CACHES):
+            continue
+        mine = got_info.get(name, {})
+        for key in SLABINFO_FIELDS:
+            report.check(capture.name, part, "slabinfo", name, key, vals[key],
+                         mine.get(key, MISSING))
+    for name, entry in cap_sysfs.items():
+        if not (is_kmalloc(name) or name in BOOT_CACHES):
+            continue
+        mine = got_sysfs.get(name)
+        for key in SYSFS_FIELDS:
+            if key in entry.fields:
+                report.check(capture.name, part, "sys_kernel_slab", name, key, entry.fields[key],
+                             mine.fields.get(key, MISSING) if mine else MISSING)
+    for name in BOOT_CACHES:
+        if name not in cap_info or name not in cap_sysfs:
+            report.check(capture.name, part, "exists", name, "in the capture", "slabinfo+sysfs",
+                         where_found(name, cap_info, cap_sysfs))
+
+
+def model_id(model, fid):
+    """The model's sysfs name of the cache created as fid: its alias target, or fid itself."""
+    entry = model.get(fid)
+    if entry is None:
+        return None
+    return entry.target or entry.name
+
+
+def check_slab_shapes(report, runner, capture, args, cap_sysfs):
+    """(slab b, c) recreate every non-kmalloc, non-alias cache; then the alias targets."""
+    entries = [e for e in cap_sysfs.values()
+               if e.target is None and not is_kmalloc(e.name) and e.name not in BOOT_CACHES]
+    # Merged ids first: they are what the kernel merged into, and a named cache of the same
+    # shape created before them would take their id in the model.
+    entries.sort(key=lambda e: not e.name.startswith(":"))
+    shapes = [shape_of(e, f"fid_{i}") for i, e in enumerate(entries, 1)]
+    lines = [f"# numasim slab shapes of {capture.name} (check_reference.py)"]
+    lines += [f"# {s.entry.name}\n{s.command}" for s in shapes]
+    lines += [f"echo {SLABS_MARKER}", "print slabs"]
+    script = runner.write_script(capture.name, "\n".join(lines) + "\n", "slab")
+    out, err = runner.boot(args + ["--script", script])
+    if err:
+        report.fail_run(capture.name, "slab-shapes", "kmem_cache_create script", err)
+
+    created = {}  # fid -> merged-into id or None
+    for line in out:
+        m = CREATE_RE.match(line)
+        if m:
+            created[m.group(1)] = m.group(3)
+    after = out[out.index(SLABS_MARKER) + 1:] if SLABS_MARKER in out else []
+    model = parse_sysfs_slabs(after)
+
+    by_id = {}  # capture cache name -> model id of the cache created for it
+    merges = 0
+    merged_named = []
+    for s in shapes:
+        mine = model.get(s.fid)
+        merged = created.get(s.fid)
+        by_id[s.entry.name] = model_id(model, s.fid)
+        how = f" merged into {merged}" if merged else ""
+        label = f"{s.entry.name} ({s.command}{how})"
+        ok = s.fid in created
+        if not ok:
+            report.check(capture.name, "slab-shapes", "kmem_cache_create", label, "created",
+                         "a cache", "no kmem_cache_create line")
+        for key in SHAPE_FIELDS:
+            expected = s.entry.fields[key]
+            name = key
+            if key == "align" and merged:
+                # A named line is a cache the kernel kept apart for a reason sysfs does not show
+                # (usercopy window, or a constructor / RCU free pointer hidden in the alignment
+                # padding). A cache of its shape without one merges, in the kernel as in the
+                # model, and then has its target's align: compare with the capture's line of
+                # that target. (A merged id that merges is caught by the slab-merge id check.)
+                target = cap_sysfs.get(merged)
+                if target is None or target.target is not None:
+                    report.note(f"{capture.name}: {label}: align not checked, {merged} is "
+                                "not a cache line of the capture")
+                    continue
+                expected, name = target.fields["align"], f"align (of {merged})"
+            ok &= report.check(capture.name, "slab-shapes", "shape", label, name, expected,
+                               mine.fields.get(key, MISSING) if mine else MISSING)
+        if s.entry.name.startswith(":"):
+            # The kernel made this id a cache of its own: the model must too, under that id.
+            got = by_id[s.entry.name]
+            report.check(capture.name, "slab-merge", "id", s.entry.name,
+                         f"model id of {s.fid}", s.entry.name,
+                         f"{got} (merged)" if merged else got or MISSING)
+        elif merged:
+            merged_named.append(f"{s.entry.name} -> {merged}")
+        merges += bool(merged)
+        report.count_shape(capture.name, ok)
+    created_n, matching = report.shapes.get(capture.name, [0, 0])
+    report.note(f"{capture.name}: slab shapes: {matching}/{created_n} match the capture "
+                f"({sum(e.name.startswith(':') for e in entries)} merged ids, "
+                f"{sum(not e.name.startswith(':') for e in entries)} named caches; "
+                f"{merges} merged into an earlier cache by the model)")
+    if merged_named:
+        report.note(f"{capture.name}: named caches the kernel kept apart for a reason sysfs does "
+                    f"not show, merged by the model as the kernel would merge a cache of their "
+                    f"shape: {', '.join(merged_named)}")
+
+    skipped = {}
+    for entry in cap_sysfs.values():
+        if entry.target is None:
+            continue
+        if entry.target not in by_id:
+            skipped.setdefault(entry.target, []).append(entry.name)
+            continue
+        got = by_id[entry.target]
+        report.check(capture.name, "slab-merge", "alias", f"{entry.name} -> {entry.target}",
+                     "target id in the model", entry.target,
+                     got if got in model and model[got].target is None else
+                     f"{got or MISSING} (not a cache of the model)")
+    for target, names in sorted(skipped.items()):
+        report.note(f"{capture.name}: alias target {target} is not a cache line of the "
+                    f"capture, so it was not recreated; not checked: {', '.join(names)}")
+
+
+def check_slab(report, runner, capture, boot_zones):
+    """The slab allocator: boot caches, recreated shapes, merge targets."""
+    cap_info = parse_slabinfo(capture.sections.get("slabinfo", []))
+    cap_sysfs = parse_sysfs_slabs(capture.sections.get("sys_kernel_slab", []))
+    if not cap_info or not cap_sysfs:
+        report.note(f"{capture.name}: no slabinfo/sys_kernel_slab section, slab not checked")
+        return
+    hwalign = cache_line(capture)
+    if hwalign is None:
+        report.note(f"{capture.name}: no 'SLUB: HWalign=' line in dmesg; numasim's default "
+                    "cache line is used")
+    args = slab_machine_args(capture, boot_zones, hwalign)
+    check_slab_kmalloc(report, runner, capture, args, cap_info, cap_sysfs)
+    check_slab_shapes(report, runner, capture, args, cap_sysfs)
 
 
 # ---------------------------------------------------------------- main

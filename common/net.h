@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * net.h - numasim's wire layer: length-prefixed protobuf frames over TCP, on libuv (for the
+ * daemons) or on blocking sockets (for the CLI).
+ *
+ * Layers, bottom up (as Redis's ae -> anet -> networking):
+ *   frame    4-byte big-endian length + payload; the length is checked against the cap
+ *            before a byte of the payload is buffered
+ *   conn     one libuv TCP connection: reads frames, writes frames (buffers freed in the
+ *            write callback), closes once (close callback frees the connection)
+ *   rpc      Request/Response envelopes: version check on the first Request, ids,
+ *            statuses with a one-line message
+ *   client   a blocking connection for the CLI: call() sends a Request and waits for the
+ *            Response with its id
+ *
+ * Threads: a struct nsim_conn belongs to its loop's thread; other threads hand work to that
+ * thread with uv_async_send (see STYLE.md).
+ */
+#ifndef NUMASIM_COMMON_NET_H
+#define NUMASIM_COMMON_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "numasim.pb-c.h"
+
+#define NSIM_PROTOCOL_VERSION 1
+#define NSIM_FRAME_MAX_DEFAULT (4u << 20) /* 4 MiB: views of big machines fit */
+#define NSIM_DEFAULT_PORT 7070
+
+/* ------------------------------------------------------------------ frames */
+
+struct nsim_framer {
+	uint8_t *buf;	    /* bytes of the frame being assembled */
+	size_t len;	    /* bytes in buf */
+	size_t cap;	    /* bytes allocated */
+	uint32_t max_frame; /* largest payload accepted */
+};
+
+typedef void (*nsim_frame_cb)(void *arg, const uint8_t *payload, size_t len);
+
+void nsim_framer_init(struct nsim_framer *f, uint32_t max_frame);
+void nsim_framer_release(struct nsim_framer *f);
+
+/*
+ * nsim_framer_feed - append received bytes; calls @cb for every complete frame. Returns 0,
+ * or -EMSGSIZE when a length prefix exceeds max_frame (nothing of that frame is buffered;
+ * the stream cannot be resynchronised, so the connection must be closed).
+ */
+int nsim_framer_feed(struct nsim_framer *f, const uint8_t *data, size_t n, nsim_frame_cb cb,
+		     void *arg);
+
+/* nsim_frame_encode - a new buffer holding the prefix and the packed message. */
+uint8_t *nsim_frame_encode(const ProtobufCMessage *msg, size_t *len);
+
+/* ------------------------------------------------------------------ connections (libuv) */
+
+struct nsim_conn;
+
+struct nsim_conn_ops {
+	void (*on_frame)(struct nsim_conn *c, const uint8_t *payload, size_t len);
+	void (*on_oversize)(struct nsim_conn *c, size_t announced); /* before close */
+	void (*on_close)(struct nsim_conn *c); /* last call; the conn is freed after it */
+};
+
+struct nsim_conn {
+	uv_tcp_t tcp;			 /* the socket (tcp.data = this) */
+	struct nsim_framer framer;	 /* incoming frames */
+	const struct nsim_conn_ops *ops; /* callbacks */
+	void *data;			 /* owner's state */
+	char peer[64];			 /* "127.0.0.1:54321" */
+	bool closing;			 /* nsim_conn_close() was called */
+	uint64_t frames_in, frames_out;	 /* counters */
+	uint64_t bytes_in, bytes_out;	 /* counters */
+};
+
+/*
+ * nsim_listen - accept TCP connections on "ADDR:PORT" (PORT 0: ephemeral; the chosen port is
+ * written to *@port_out if not NULL). Each accepted connection is a new struct nsim_conn with
+ * @ops and data = @data, announced through @on_accept. 0 or a negative errno (uv error).
+ */
+typedef void (*nsim_accept_cb)(struct nsim_conn *c, void *data);
+int nsim_listen(uv_loop_t *loop, uv_tcp_t *server, const char *addr_port, uint32_t max_frame,
+		const struct nsim_conn_ops *ops, nsim_accept_cb on_accept, void *data,
+		int *port_out);
+
+/*
+ * nsim_connect - connect to "HOST:PORT"; @on_connected gets the connection or NULL (with
+ * the uv status) when it failed. 0 or a negative errno if the attempt could not start.
+ */
+typedef void (*nsim_connect_cb)(struct nsim_conn *c, int status, void *data);
+int nsim_connect(uv_loop_t *loop, const char *host_port, uint32_t max_frame,
+		 const struct nsim_conn_ops *ops, nsim_connect_cb on_connected, void *data);
+
+/* nsim_conn_send - queue a packed frame (takes ownership of @frame). 0 or -EPIPE if closing. */
+int nsim_conn_send_frame(struct nsim_conn *c, uint8_t *frame, size_t len);
+
+/* nsim_conn_send_msg - pack @msg into a frame and queue it. */
+int nsim_conn_send_msg(struct nsim_conn *c, const ProtobufCMessage *msg);
+
+/* nsim_conn_close - close once; on_close runs from the loop, then the conn is freed. */
+void nsim_conn_close(struct nsim_conn *c);
+
+/* ------------------------------------------------------------------ rpc helpers */
+
+/* nsim_status_name - "ENOMEM", "BAD_PAGE_STATE", ... */
+const char *nsim_status_name(Numasim__Status status);
+
+/* nsim_response_init - a Response for @id with @status and a formatted one-line message. */
+void nsim_response_init(Numasim__Response *r, uint64_t id, Numasim__Status status, char *msgbuf,
+			size_t msglen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* nsim_parse_host_port - "host:port" (or ":port", or "port") into parts. 0 or -EINVAL. */
+int nsim_parse_host_port(const char *s, char *host, size_t hostlen, int *port);
+
+/* ------------------------------------------------------------------ blocking client */
+
+struct nsim_client {
+	int fd;			   /* connected socket */
+	uint64_t next_id;	   /* ids of requests */
+	struct nsim_framer framer; /* incoming bytes */
+	Numasim__Response **queue; /* responses read ahead, oldest first */
+	size_t nq, cap;		   /* queued, allocated */
+	bool bad;		   /* a frame did not decode */
+	int timeout_ms;		   /* per call */
+};
+
+/* nsim_client_open - connect to "HOST:PORT" with a timeout. 0 or a negative errno. */
+int nsim_client_open(struct nsim_client *cl, const char *host_port, int timeout_ms);
+void nsim_client_close(struct nsim_client *cl);
+
+/*
+ * nsim_client_call - send @req (its version and id are set here) and wait for the Response
+ * with the same id; *@resp is freed with numasim__response__free_unpacked(). 0, or a
+ * negative errno (-ETIMEDOUT, -ECONNRESET, -EPROTO for a frame that does not decode).
+ */
+int nsim_client_call(struct nsim_client *cl, Numasim__Request *req, Numasim__Response **resp);
+
+/* nsim_client_send_raw - write raw bytes (tests of bad input). 0 or a negative errno. */
+int nsim_client_send_raw(struct nsim_client *cl, const void *buf, size_t len);
+
+/* nsim_client_recv - wait for any Response (tests). 0 or a negative errno. */
+int nsim_client_recv(struct nsim_client *cl, Numasim__Response **resp);
+
+#endif

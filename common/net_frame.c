@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+/*
+ * net_frame.c - length-prefixed frames: a 4-byte big-endian payload length, then the payload.
+ *
+ * The length is read and checked against the cap before any of the payload is buffered, so
+ * a peer announcing a huge frame costs nothing but the four bytes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+#include "nsim.h"
+
+#define PREFIX 4u
+
+void nsim_framer_init(struct nsim_framer *f, uint32_t max_frame)
+{
+	memset(f, 0, sizeof(*f));
+	f->max_frame = max_frame ? max_frame : NSIM_FRAME_MAX_DEFAULT;
+}
+
+void nsim_framer_release(struct nsim_framer *f)
+{
+	free(f->buf);
+	f->buf = NULL;
+	f->len = f->cap = 0;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Copy up to @want bytes into the buffer (growing it only to what the frame needs). */
+static size_t take(struct nsim_framer *f, const uint8_t *data, size_t n, size_t want)
+{
+	size_t k = n < want ? n : want;
+
+	if (f->len + k > f->cap) {
+		size_t cap = f->cap ? f->cap : 256;
+
+		while (cap < f->len + k)
+			cap *= 2;
+		f->buf = xrealloc(f->buf, cap);
+		f->cap = cap;
+	}
+	memcpy(f->buf + f->len, data, k);
+	f->len += k;
+	return k;
+}
+
+int nsim_framer_feed(struct nsim_framer *f, const uint8_t *data, size_t n, nsim_frame_cb cb,
+		     void *arg)
+{
+	while (n) {
+		size_t k;
+
+		if (f->len < PREFIX) {
+			k = take(f, data, n, PREFIX - f->len);
+			data += k;
+			n -= k;
+			if (f->len < PREFIX)
+				break;
+			if (get_be32(f->buf) > f->max_frame)
+				return -EMSGSIZE;
+		}
+		k = take(f, data, n, PREFIX + get_be32(f->buf) - f->len);
+		data += k;
+		n -= k;
+		if (f->len == PREFIX + get_be32(f->buf)) {
+			f->len = 0;
+			cb(arg, f->buf + PREFIX, get_be32(f->buf));
+		}
+	}
+	return 0;
+}
+
+uint8_t *nsim_frame_encode(const ProtobufCMessage *msg, size_t *len)
+{
+	size_t size = protobuf_c_message_get_packed_size(msg);
+	uint8_t *buf = xmalloc(PREFIX + size);
+
+	put_be32(buf, (uint32_t)size);
+	protobuf_c_message_pack(msg, buf + PREFIX);
+	*len = PREFIX + size;
+	return buf;
+}
