@@ -215,9 +215,9 @@ static void prep_new_page(struct zone *zone, unsigned long pfn, unsigned int ord
 {
 	struct page *page = pfn_to_page(zone, pfn);
 
-	page->private = order;
-	page->index = (uint32_t)mt;
-	page->owner = owner;
+	WRITE_ONCE(page->private, order);
+	WRITE_ONCE(page->index, (uint32_t)mt);
+	WRITE_ONCE(page->owner, owner);
 	set_page_flags(page, PG_head);
 	__atomic_store_n(&page->_refcount, 1, __ATOMIC_RELEASE); /* publishes the above */
 }
@@ -402,8 +402,9 @@ static void unreserve_and_drain(struct alloc_context *ac)
 	{
 		struct zone *zone = zoneref_zone(ac->m, zr);
 
-		if (zoneref_allowed(ac, zr) && node_is_local(zone->zone_pgdat))
-			unreserve_highatomic_pageblock(zone, ac->migratetype, false);
+		if (zoneref_allowed(ac, zr) && node_is_local(zone->zone_pgdat) &&
+		    unreserve_highatomic_pageblock(zone, ac->migratetype, false))
+			break; /* one pageblock, in the first zone that had one */
 	}
 	drain_all_pages(ac->m);
 }
@@ -578,10 +579,26 @@ struct zone *pfn_zone(struct machine *m, unsigned long pfn)
 	return NULL;
 }
 
+/* The checks a free must pass, against the block's head: 0 or an EBADPAGE_* code. */
+static int check_block(const struct page *page, unsigned int order, uint32_t owner, uint32_t kind)
+{
+	uint32_t flags = page_flags(page);
+
+	if (!(flags & PG_head))
+		return EBADPAGE_NOTALLOC;
+	if ((flags & (PG_slab | PG_kmalloc)) != kind)
+		return kind ? EBADPAGE_NOTALLOC : EBADPAGE_SLAB;
+	if (READ_ONCE(page->private) != order)
+		return EBADPAGE_ORDER;
+	if (owner != OWNER_ANY && READ_ONCE(page->owner) != owner)
+		return EBADPAGE_OWNER;
+	return 0;
+}
+
 /*
- * The checks a free must pass. The block is claimed first (refcount 1 -> 0, which only the
- * head of an allocated block has), so of two racing frees exactly one proceeds; a claim that
- * then fails a check is undone.
+ * Check, claim (refcount 1 -> 0: of two racing frees exactly one proceeds), check again (the
+ * block may have been freed and reallocated in between; then the claim is undone). A free
+ * that fails the checks never touches the refcount, so it cannot make the owner's free fail.
  */
 static int claim_block(struct machine *m, unsigned long pfn, unsigned int order, uint32_t owner,
 		       uint32_t kind, struct zone **zonep)
@@ -589,28 +606,26 @@ static int claim_block(struct machine *m, unsigned long pfn, unsigned int order,
 	struct zone *zone = pfn_zone(m, pfn);
 	struct page *page;
 	int32_t one = 1;
-	int ret = 0;
+	int ret;
 
 	if (!zone)
 		return EBADPAGE_NOTPRESENT;
 	page = pfn_to_page(zone, pfn);
+	if (__atomic_load_n(&page->_refcount, __ATOMIC_ACQUIRE) != 1)
+		return EBADPAGE_NOTALLOC;
+	ret = check_block(page, order, owner, kind);
+	if (ret)
+		return ret;
 	if (!__atomic_compare_exchange_n(&page->_refcount, &one, 0, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_RELAXED))
 		return EBADPAGE_NOTALLOC;
-	if (!(page_flags(page) & PG_head))
-		ret = EBADPAGE_NOTALLOC;
-	else if ((page_flags(page) & (PG_slab | PG_kmalloc)) != kind)
-		ret = kind ? EBADPAGE_NOTALLOC : EBADPAGE_SLAB;
-	else if (page->private != order)
-		ret = EBADPAGE_ORDER;
-	else if (owner != OWNER_ANY && page->owner != owner)
-		ret = EBADPAGE_OWNER;
+	ret = check_block(page, order, owner, kind);
 	if (ret) {
 		__atomic_store_n(&page->_refcount, 1, __ATOMIC_RELEASE);
 		return ret;
 	}
 	set_page_flags(page, 0);
-	page->owner = 0;
+	WRITE_ONCE(page->owner, 0);
 	*zonep = zone;
 	return 0;
 }

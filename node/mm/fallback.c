@@ -70,7 +70,8 @@ static unsigned long move_freepages_block(struct zone *zone, unsigned long pfn, 
 		uint32_t flags = page_flags(page);
 
 		if (!(flags & PG_buddy)) {
-			if (movable && (flags & PG_head) && page->index == MIGRATE_MOVABLE)
+			if (movable && (flags & PG_head) &&
+			    READ_ONCE(page->index) == MIGRATE_MOVABLE)
 				(*movable)++;
 			pfn++;
 			continue;

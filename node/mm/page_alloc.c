@@ -76,7 +76,7 @@ static void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int 
 	struct page *page = idx_page(pgdat, idx);
 	struct free_area *area = &zone->free_area[order];
 
-	page->private = order;
+	WRITE_ONCE(page->private, order);
 	page->index = (uint32_t)mt;
 	set_page_flags(page, PG_buddy);
 	page_list_add(pgdat, &area->free_list[mt], idx, tail);
@@ -92,7 +92,7 @@ static void del_page_from_free_list(struct zone *zone, unsigned long pfn, unsign
 
 	page_list_del(pgdat, &area->free_list[page->index], idx);
 	set_page_flags(page, 0);
-	page->private = 0;
+	WRITE_ONCE(page->private, 0u);
 	WRITE_ONCE(area->nr_free, area->nr_free - 1);
 }
 
@@ -236,7 +236,7 @@ static int rmqueue_bulk(struct zone *zone, unsigned int order, int count, struct
 		if (!__rmqueue(zone, order, mt, alloc_flags, &pfn))
 			break;
 		page = pfn_to_page(zone, pfn);
-		page->private = order;
+		WRITE_ONCE(page->private, order);
 		set_page_flags(page, PG_pcp);
 		page_list_add(pgdat, list, pfn_idx(pgdat, pfn), true);
 	}
@@ -427,8 +427,8 @@ static void free_unref_page(struct zone *zone, unsigned long pfn, unsigned int o
 		__atomic_fetch_add(&zone->buddy_events[PGFREE], 1ul << order, __ATOMIC_RELAXED);
 		return;
 	}
-	page->index = (uint32_t)mt;
-	page->private = order;
+	WRITE_ONCE(page->index, (uint32_t)mt);
+	WRITE_ONCE(page->private, order);
 	if (mt >= MIGRATE_PCPTYPES)
 		mt = MIGRATE_MOVABLE;
 	pthread_spin_lock(&pcp->lock);

@@ -29,6 +29,7 @@ struct vm_sysctl {
 	int min, max;			  /* accepted range (proc_dointvec_minmax) */
 	int (*handler)(struct machine *m, const int *old); /* after a write */
 	void (*on_read)(struct machine *m);		   /* read side effect */
+	bool lenient; /* the handler ignores parse errors (lowmem_reserve_ratio in 6.1) */
 };
 
 static int *f_min_free(struct machine *m)
@@ -102,13 +103,13 @@ static void lowmem_reserve_read(struct machine *m)
 }
 
 static const struct vm_sysctl vm_table[] = {
-	{"min_free_kbytes", f_min_free, 1, 0, INT_MAX, min_free_kbytes_written, NULL},
-	{"watermark_scale_factor", f_wsf, 1, 1, 3000, wmarks_written, NULL},
-	{"watermark_boost_factor", f_wbf, 1, 0, INT_MAX, NULL, NULL},
+	{"min_free_kbytes", f_min_free, 1, 0, INT_MAX, min_free_kbytes_written, NULL, false},
+	{"watermark_scale_factor", f_wsf, 1, 1, 3000, wmarks_written, NULL, false},
+	{"watermark_boost_factor", f_wbf, 1, 0, INT_MAX, NULL, NULL, false},
 	{"lowmem_reserve_ratio", f_lrr, MAX_NR_ZONES, INT_MIN, INT_MAX, lowmem_reserve_written,
-	 lowmem_reserve_read},
-	{"percpu_pagelist_high_fraction", f_phf, 1, 0, INT_MAX, high_fraction_written, NULL},
-	{"zone_reclaim_mode", f_zrm, 1, 0, INT_MAX, NULL, NULL},
+	 lowmem_reserve_read, true},
+	{"percpu_pagelist_high_fraction", f_phf, 1, 0, INT_MAX, high_fraction_written, NULL, false},
+	{"zone_reclaim_mode", f_zrm, 1, 0, INT_MAX, NULL, NULL, false},
 };
 
 #define NR_VM_SYSCTLS ((int)(sizeof(vm_table) / sizeof(vm_table[0])))
@@ -150,7 +151,7 @@ static int parse_ints(const char *s, int *out, int nr, int min, int max, int *co
 			break;
 		if (*count == nr)
 			return -EINVAL;
-		v = strtol(s, &end, 10);
+		v = strtol(s, &end, 0); /* proc_dointvec: base 0 (0x10, 010) */
 		if (end == s || (*end && *end != ' ' && *end != '\t' && *end != '\n'))
 			return -EINVAL;
 		if (v < min || v > max)
@@ -170,8 +171,9 @@ int machine_sysctl_set(struct machine *m, const char *name, const char *value)
 	if (!t)
 		return -ENOENT;
 	ret = parse_ints(value, vals, t->nr, t->min, t->max, &n);
-	if (ret)
+	if (ret && !t->lenient)
 		return ret;
+	ret = 0; /* a lenient handler keeps the values parsed before the bad one */
 	pthread_mutex_lock(&m->sysctl_lock);
 	field = t->field(m);
 	memcpy(old, field, sizeof(int) * (size_t)t->nr);

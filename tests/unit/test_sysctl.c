@@ -324,7 +324,6 @@ static const struct {
 	{"min_free_kbytes", "", -EINVAL},
 	{"min_free_kbytes", "  ", -EINVAL},
 	{"min_free_kbytes", "-5", -EINVAL},
-	{"lowmem_reserve_ratio", "1 2 3 4 5", -EINVAL},
 	{"vm.nonexistent", "1", -ENOENT},
 	{"kernel.min_free_kbytes", "1", -ENOENT},
 	{"", "1", -ENOENT},
@@ -407,7 +406,27 @@ static void test_names(void)
 	machine_free(m);
 }
 
+/* 6.1's lowmem_reserve_ratio handler ignores parse errors: the values before one are kept. */
+static void test_lowmem_reserve_lenient(void)
+{
+	struct machine *m = boot_1g();
+	char buf[64];
+
+	CU_ASSERT_EQUAL(machine_sysctl_set(m, "vm.lowmem_reserve_ratio", "64 x"), 0);
+	CU_ASSERT_EQUAL(machine_sysctl_get(m, "vm.lowmem_reserve_ratio", buf, sizeof(buf)), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "64\t32\t0\t0");
+	CU_ASSERT_EQUAL(machine_sysctl_set(m, "vm.lowmem_reserve_ratio", "1 2 3 4 5"), 0);
+	CU_ASSERT_EQUAL(machine_sysctl_get(m, "vm.lowmem_reserve_ratio", buf, sizeof(buf)), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "1\t2\t3\t4");
+	CU_ASSERT_EQUAL(machine_sysctl_set(m, "vm.lowmem_reserve_ratio", "0x10"), 0);
+	CU_ASSERT_EQUAL(machine_sysctl_get(m, "vm.lowmem_reserve_ratio", buf, sizeof(buf)), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "16\t2\t3\t4");
+	ASSERT_VERIFIED(m);
+	machine_free(m);
+}
+
 static CU_TestInfo tests[] = {
+	{"lowmem_reserve_ratio keeps what parsed", test_lowmem_reserve_lenient},
 	{"replay the 1 GiB capture's sysctl variations", test_replay_capture},
 	{"min_free_kbytes write and lowmem_reserve_ratio read", test_min_free_kbytes_write},
 	{"refused writes change nothing", test_refused_writes},
