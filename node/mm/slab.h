@@ -221,7 +221,10 @@ size_t ksize(struct machine *m, unsigned long addr);
 /* kmalloc_slab - the cache kmalloc(@size, @gfp) uses, NULL for size 0 or > 8 KiB. */
 struct kmem_cache *kmalloc_slab(struct machine *m, size_t size, gfp_t gfp);
 
-/* kmem_cache_validate - validate_slab_cache(): inconsistencies found (0 = clean). */
+/*
+ * kmem_cache_validate - validate_slab_cache(): inconsistencies found (0 = clean). Exact on a
+ * quiet cache: slabs that other CPUs take while it runs are on no list and count as errors.
+ */
 unsigned long kmem_cache_validate(struct kmem_cache *s, char *first_error, size_t len);
 
 /* Counters of a cache, summed over nodes (as /proc/slabinfo reports them). */

@@ -72,6 +72,8 @@ static unsigned int slab_order(const struct machine *m, unsigned int size, unsig
 	for (order = order > min_order ? order : min_order; order <= max_order; order++) {
 		unsigned long slab_size = PAGE_SIZE << order;
 
+		if (order_objects(order, size) > MAX_OBJS_PER_PAGE)
+			return max_order + 1; /* a slab holds at most 32767 objects */
 		if (slab_size % size <= slab_size / fract_leftover)
 			break;
 	}
@@ -231,7 +233,8 @@ static struct kmem_cache *find_mergeable(struct machine *m, unsigned int size, u
 	return found;
 }
 
-struct kmem_cache *kmem_cache_find(struct machine *m, const char *name)
+/* Caller holds slab_mutex. */
+static struct kmem_cache *__kmem_cache_find(struct machine *m, const char *name)
 {
 	for (struct kmem_cache *s = m->slab->slab_caches; s; s = s->next) {
 		bool mergeable = strcmp(s->sysfs_id, s->name) != 0;
@@ -244,6 +247,16 @@ struct kmem_cache *kmem_cache_find(struct machine *m, const char *name)
 				return s;
 	}
 	return NULL;
+}
+
+struct kmem_cache *kmem_cache_find(struct machine *m, const char *name)
+{
+	struct kmem_cache *s;
+
+	pthread_mutex_lock(&m->slab->slab_mutex);
+	s = __kmem_cache_find(m, name);
+	pthread_mutex_unlock(&m->slab->slab_mutex);
+	return s;
 }
 
 /* The descriptor objects a cache costs: one kmem_cache, one kmem_cache_node per node. */
@@ -337,7 +350,7 @@ static int check_create(struct machine *m, const char *name, unsigned int size, 
 		return -EINVAL;
 	if (flags & ~SLAB_FLAGS_PERMITTED)
 		return -EINVAL;
-	return kmem_cache_find(m, name) ? -EEXIST : 0;
+	return __kmem_cache_find(m, name) ? -EEXIST : 0;
 }
 
 int kmem_cache_create(struct machine *m, struct kmem_cache **out, const char *name,
@@ -399,7 +412,7 @@ int kmem_cache_destroy(struct machine *m, const char *name)
 	int ret = 0;
 
 	pthread_mutex_lock(&st->slab_mutex);
-	s = kmem_cache_find(m, name);
+	s = __kmem_cache_find(m, name);
 	if (!s) {
 		ret = -ENOENT;
 		goto out_unlock;

@@ -109,7 +109,7 @@ static void add_partial(struct kmem_cache_node *n, struct slab *slab, bool tail)
 {
 	list_add(&n->partial, slab, tail);
 	slab->on_partial = true;
-	n->nr_partial++;
+	WRITE_ONCE(n->nr_partial, n->nr_partial + 1);
 }
 
 static void add_full(struct kmem_cache_node *n, struct slab *slab)
@@ -123,7 +123,7 @@ static void remove_from_lists(struct kmem_cache_node *n, struct slab *slab)
 {
 	if (slab->on_partial) {
 		list_del(&n->partial, slab);
-		n->nr_partial--;
+		WRITE_ONCE(n->nr_partial, n->nr_partial - 1);
 		slab->on_partial = false;
 	} else {
 		list_del(&n->full, slab);
@@ -403,7 +403,7 @@ static struct slab *put_cpu_partial(struct kmem_cache *s, struct kmem_cache_cpu 
 static void acquire_slab(struct kmem_cache_node *n, struct slab *slab)
 {
 	list_del(&n->partial, slab);
-	n->nr_partial--;
+	WRITE_ONCE(n->nr_partial, n->nr_partial - 1);
 	slab->on_partial = false;
 	slab->frozen = true;
 }
@@ -554,7 +554,7 @@ unsigned long kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node, i
 	bool discard = false;
 	unsigned long addr;
 
-	if (!valid_cpu(s, cpu) || node >= s->machine->nr_nodes)
+	if (!valid_cpu(s, cpu) || node >= s->machine->nr_nodes || node < -1)
 		return 0;
 	if (node >= 0 && !node_has_normal_memory(s->machine, node))
 		node = -1; /* not in slab_nodes: the node constraint is ignored */

@@ -13,8 +13,6 @@
 #include "nsim.h"
 #include "unit.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 /* GFP_ZONE_TABLE of i386 (§5.2): every combination of the four zone modifier bits. */
 static const int zone_of_bits[16] = {
 	[0x0] = ZONE_NORMAL, [0x1] = ZONE_DMA, [0x2] = ZONE_HIGHMEM, [0x3] = -EINVAL,

@@ -14,20 +14,9 @@
 #include "mm_debug.h"
 #include "unit.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
 #define MAXMEM_PAE 0x36ffeul
 #define MAXMEM_686 0x36bfeul
 #define MAX_DMA_PFN 4096ul
-
-#define ASSERT_VERIFIED(m)                                                                      \
-	do {                                                                                    \
-		char verr_[MM_ERRLEN];                                                          \
-		int vret_ = machine_verify((m), verr_);                                         \
-		CU_assertImplementation(vret_ == 0, __LINE__, vret_ ? verr_ : "machine_verify", \
-					__FILE__, "", CU_FALSE);                                \
-	} while (0)
 
 static struct machine_config config(enum mm_arch arch, uint64_t mem, int ncpus)
 {

@@ -29,10 +29,7 @@
 #include "slab.h"
 #include "unit.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define DIV_ROUND_UP(n, d) (((n) + (d)-1) / (d))
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
 #define DMA_LIMIT (16ul << 20) /* ZONE_DMA ends at 16 MiB */
 #define NR_BOOT_CACHES (2 + NR_KMALLOC_TYPES * 13)
 
@@ -222,8 +219,8 @@ static void kmalloc_name(char *buf, size_t len, int type, unsigned int size)
 static const int geometry_cpus[NR_GEOMETRY_CPUS] = {1, 2, 4, 8, 16};
 
 struct geo {
-	unsigned int objs;	/* objects per slab */
-	unsigned int pages;	/* pages per slab */
+	unsigned int objs;  /* objects per slab */
+	unsigned int pages; /* pages per slab */
 };
 
 /* ALLOCATOR-SPEC.md §8.2: kmalloc geometry by present CPUs ([R] for 1..8, model for 16). */
@@ -254,7 +251,8 @@ static unsigned int expected_cpu_partial(unsigned int size)
 
 static void check_kmalloc_cache(struct machine *m, int type, unsigned int size, struct geo g)
 {
-	unsigned int align = is_power_of_2(size) ? size : 8, cpu_partial = expected_cpu_partial(size);
+	unsigned int align = is_power_of_2(size) ? size : 8,
+		     cpu_partial = expected_cpu_partial(size);
 	char name[KMEM_CACHE_NAME_LEN];
 	struct kmem_cache *s;
 
@@ -277,8 +275,8 @@ static void check_kmalloc_cache(struct machine *m, int type, unsigned int size, 
 		      (s->flags & (SLAB_ACCOUNT | SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA)) ==
 			      kmalloc_type_flags[type],
 	      "%s flags %#x", name, s->flags);
-	CHECK(!strcmp(s->sysfs_id, name) && s->nr_aliases == 0, "%s sysfs id %s, %d aliases",
-	      name, s->sysfs_id, s->nr_aliases);
+	CHECK(!strcmp(s->sysfs_id, name) && s->nr_aliases == 0, "%s sysfs id %s, %d aliases", name,
+	      s->sysfs_id, s->nr_aliases);
 	CHECK(!!(s->allocflags & __GFP_COMP) == (s->oo_order > 0) &&
 		      !!(s->allocflags & __GFP_DMA) == (type == KMALLOC_DMA) &&
 		      !!(s->allocflags & __GFP_RECLAIMABLE) == (type == KMALLOC_RECLAIM),
@@ -309,8 +307,8 @@ static void test_kmalloc_geometry(void)
 /* Boot creates exactly 54 caches; the list is newest first, kmem_cache last (§8.5). */
 static void test_boot_caches(void)
 {
-	static const unsigned int order[13] = {8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048,
-					       4096, 8192};
+	static const unsigned int order[13] = {8,   16,	 32,   64,   96,   128, 192,
+					       256, 512, 1024, 2048, 4096, 8192};
 	char want[NR_BOOT_CACHES][KMEM_CACHE_NAME_LEN];
 	struct machine *m = boot(2);
 	int n = 0, i = NR_BOOT_CACHES;
@@ -395,7 +393,7 @@ static const struct named_geometry named_geometry[] = {
 	{"skbuff_head_cache", 192, 0, HW, false, 192, 21, 0, 64, 120, 5},
 	{"dentry", 128, 0, RCL | ACCT, false, 128, 32, 0, 8, 120, 5},
 	{"xfrm_state", 540, 0, HW, false, 576, 14, 1, 64, 52, 5},
-	{"kmem_cache", 140, 0, HW, false, 192, 21, 0, 64, 120, 5},	/* boot cache */
+	{"kmem_cache", 140, 0, HW, false, 192, 21, 0, 64, 120, 5},     /* boot cache */
 	{"kmem_cache_node", 32, 0, HW, false, 32, 128, 0, 32, 120, 5}, /* boot cache */
 };
 
@@ -461,6 +459,65 @@ static void test_cache_line_32(void)
 	check_kmalloc_cache(m, KMALLOC_NORMAL, 192, (struct geo){21, 1});
 	ASSERT_CLEAN(m);
 	machine_free(m);
+}
+
+#define MAX_OBJS_PER_PAGE 32767u /* struct slab's objects field is 15 bits wide */
+
+/*
+ * Boot options that push slabs large (slub_min_objects, slub_max_order, slub_min_order)
+ * never give a slab more than MAX_OBJS_PER_PAGE objects: the machine either refuses to
+ * boot or keeps every cache under the limit, and kmalloc-8 then works.
+ */
+static void test_slab_objects_limit(void)
+{
+	static const struct {
+		const char *cmdline;	  /* boot parameters, or NULL */
+		unsigned int min_objects; /* else set directly in the config */
+		unsigned int min_order, max_order;
+	} cases[] = {
+		{"slub_min_objects=32767 slub_max_order=10", 0, 0, 0},
+		{"slub_min_order=10", 0, 0, 0},
+		{"slub_min_order=6 slub_max_order=10 slub_min_objects=20000", 0, 0, 0},
+		{NULL, 100000, 0, 10},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct machine_config cfg;
+		struct machine *m = NULL;
+		struct kmem_cache *first = NULL;
+		char err[MM_ERRLEN] = "";
+		int ret, over = 0;
+
+		config(&cfg, 2);
+		cfg.mem_bytes = 512 * MiB;
+		if (cases[i].cmdline) {
+			ret = machine_cmdline_apply(&cfg, cases[i].cmdline, err);
+			REQUIRE(ret == 0, "%s: %s", cases[i].cmdline, err);
+		} else {
+			cfg.slub_min_objects = cases[i].min_objects;
+			cfg.slub_min_order = cases[i].min_order;
+			cfg.slub_max_order = cases[i].max_order;
+		}
+		if (machine_new(&m, &cfg, err))
+			continue; /* refusing such a machine is fine */
+		for (struct kmem_cache *s = m->slab->slab_caches; s; s = s->next) {
+			if (s->oo_objects <= MAX_OBJS_PER_PAGE)
+				continue;
+			if (!over++)
+				first = s;
+		}
+		CHECK(!over,
+		      "case %zu: %d caches above %u objects per slab, e.g. %s with %u (order %u)",
+		      i, over, MAX_OBJS_PER_PAGE, first ? first->name : "",
+		      first ? first->oo_objects : 0, first ? first->oo_order : 0);
+		if (!over) {
+			unsigned long p = kmalloc(m, 8, GFP_KERNEL, 0);
+
+			CHECK(p && kfree(m, p, 1) == 0, "case %zu: kmalloc(8)", i);
+			ASSERT_CLEAN(m);
+		}
+		machine_free(m);
+	}
 }
 
 /* ---------------------------------------------------------------- merging */
@@ -547,8 +604,8 @@ static void test_merge_same_flags(void)
 	static const struct {
 		const char *name;
 		slab_flags_t flags;
-		const char *id;		/* its own sysfs id */
-		const char *kmalloc;	/* the kmalloc cache of the same size and family */
+		const char *id;	     /* its own sysfs id */
+		const char *kmalloc; /* the kmalloc cache of the same size and family */
 	} same[] = {
 		{"acct64", SLAB_ACCOUNT, ":A-0000064", "kmalloc-cg-64"},
 		{"rcl64", SLAB_RECLAIM_ACCOUNT, ":a-0000064", "kmalloc-rcl-64"},
@@ -750,8 +807,9 @@ static void test_create_errors(void)
 /* -EBUSY while objects remain (and the cache stays usable), then 0; -ENOENT, -EPERM. */
 static void test_destroy(void)
 {
-	static const char *const boot_names[] = {"kmalloc-64", "kmalloc-cg-8k", "kmalloc-rcl-96",
-						 "dma-kmalloc-192", "kmem_cache", "kmem_cache_node"};
+	static const char *const boot_names[] = {"kmalloc-64",	   "kmalloc-cg-8k",
+						 "kmalloc-rcl-96", "dma-kmalloc-192",
+						 "kmem_cache",	   "kmem_cache_node"};
 	struct machine *m = boot(2);
 	struct kmem_cache *kc = m->slab->kmem_cache, *kn = m->slab->kmem_cache_node, *s;
 	unsigned long busy = slab_event(m, SLAB_DESTROY_BUSY), p, q, kc0, kn0;
@@ -834,8 +892,7 @@ static void test_kmalloc_classes(void)
 			struct kmem_cache *s = kmalloc_slab(m, size, gfp_families[f].gfp);
 			char want[KMEM_CACHE_NAME_LEN];
 
-			kmalloc_name(want, sizeof(want), gfp_families[f].type,
-				     kmalloc_class(size));
+			kmalloc_name(want, sizeof(want), gfp_families[f].type, kmalloc_class(size));
 			CHECK(s && !strcmp(s->name, want), "kmalloc_slab(%zu, %#x) is %s, want %s",
 			      size, gfp_families[f].gfp, s ? s->name : "NULL", want);
 		}
@@ -850,9 +907,9 @@ static void test_kmalloc_classes(void)
 /* Real allocations at the class boundaries: the right cache, ksize, natural alignment. */
 static void test_kmalloc_objects(void)
 {
-	static const size_t sizes[] = {1,   8,	 9,   16,  17,	 32,   33,   64,   65,	 96,
-				       97,  128, 129, 192, 193,	 256,  257,  512,  513,	 1024,
-				       1025, 2048, 2049, 4096, 4097, 8192};
+	static const size_t sizes[] = {1,   8,	  9,	16,   17,   32,	  33,	64,  65,
+				       96,  97,	  128,	129,  192,  193,  256,	257, 512,
+				       513, 1024, 1025, 2048, 2049, 4096, 4097, 8192};
 	struct machine *m = boot(2);
 
 	for (size_t f = 0; f < ARRAY_SIZE(gfp_families); f++)
@@ -869,8 +926,9 @@ static void test_kmalloc_objects(void)
 			      sizes[i], ksize(m, p), class);
 			CHECK(p % align == 0, "kmalloc(%zu) = %#lx not aligned to %u", sizes[i], p,
 			      align);
-			CHECK(zone && (gfp_families[f].type == KMALLOC_DMA ? zone->idx == ZONE_DMA
-									   : zone->idx <= ZONE_NORMAL),
+			CHECK(zone && (gfp_families[f].type == KMALLOC_DMA
+					       ? zone->idx == ZONE_DMA
+					       : zone->idx <= ZONE_NORMAL),
 			      "kmalloc(%zu, %#x) from zone %d", sizes[i], gfp_families[f].gfp,
 			      zone ? (int)zone->idx : -1);
 			/* it belongs to that cache: freeing through the cache works */
@@ -907,8 +965,9 @@ static void test_kmalloc_large(void)
 		size_t size;
 		unsigned int order;
 	} cases[] = {
-		{8193, 2},  {12288, 2},	 {16384, 2},  {16385, 3},	{65536, 4},
-		{100000, 5}, {1u << 20, 8}, {3u << 20, 10}, {KMALLOC_MAX_SIZE, 10},
+		{8193, 2},     {12288, 2},     {16384, 2},
+		{16385, 3},    {65536, 4},     {100000, 5},
+		{1u << 20, 8}, {3u << 20, 10}, {KMALLOC_MAX_SIZE, 10},
 	};
 	struct machine *m = boot(2);
 	unsigned long fails = slab_event(m, SLAB_ALLOC_FAIL);
@@ -923,7 +982,8 @@ static void test_kmalloc_large(void)
 
 		REQUIRE(p != 0, "kmalloc(%zu) failed", cases[i].size);
 		CHECK((p & (PAGE_SIZE - 1)) == 0 && page &&
-			      (page_flags(page) & (PG_head | PG_kmalloc)) == (PG_head | PG_kmalloc) &&
+			      (page_flags(page) & (PG_head | PG_kmalloc)) ==
+				      (PG_head | PG_kmalloc) &&
 			      !(page_flags(page) & PG_slab),
 		      "kmalloc(%zu) = %#lx is not a kmalloc_large head", cases[i].size, p);
 		CHECK(ksize(m, p) == bytes, "ksize of kmalloc(%zu) is %zu, want %lu", cases[i].size,
@@ -968,8 +1028,8 @@ static void test_kmalloc_large(void)
 }
 
 struct child {
-	pid_t pid;	/* the child running the call */
-	int fd;		/* read end of its pipe */
+	pid_t pid; /* the child running the call */
+	int fd;	   /* read end of its pipe */
 };
 
 /* Run @fn in a child process that is killed after 1 s. */
@@ -1065,12 +1125,12 @@ static void test_kcalloc_kzalloc(void)
 	CHECK(kcalloc(m, SIZE_MAX, SIZE_MAX, GFP_KERNEL, 0) == 0, "kcalloc SIZE_MAX^2");
 	CHECK(free_pages_now(m) == free, "kcalloc overflow allocated");
 	p = kcalloc(m, 4, 24, GFP_KERNEL, 0);
-	CHECK(p && ksize(m, p) == 96 && kfree(m, p, 1) == 0, "kcalloc(4, 24) is a kmalloc-96 object");
+	CHECK(p && ksize(m, p) == 96 && kfree(m, p, 1) == 0,
+	      "kcalloc(4, 24) is a kmalloc-96 object");
 	p = kcalloc(m, 3, 4096, GFP_KERNEL, 1);
 	CHECK(p && ksize(m, p) == 16384 && kfree(m, p, 0) == 0, "kcalloc(3, 4096) is 4 pages");
 	p = kzalloc(m, 100, GFP_KERNEL, 0);
-	CHECK(p && ksize(m, p) == 128 &&
-		      kmem_cache_free(find(m, "kmalloc-128"), p, 0) == 0,
+	CHECK(p && ksize(m, p) == 128 && kmem_cache_free(find(m, "kmalloc-128"), p, 0) == 0,
 	      "kzalloc(100) is a kmalloc-128 object");
 	p = kzalloc(m, 100, GFP_KERNEL | __GFP_RECLAIMABLE, 1);
 	CHECK(p && kmem_cache_free(find(m, "kmalloc-rcl-128"), p, 1) == 0,
@@ -1389,7 +1449,8 @@ static void test_lists_remote_free(void)
 		for (int i = 0; i < nfreed; i++)
 			known |= b == freed[i];
 		CHECK(known, "CPU 1's next object %#lx is not one freed to the node", b);
-		CHECK(n->nr_partial == cps - (1 + cps / 2 + 1) && cpu_partial_len(s, 1) == cps / 2 + 1,
+		CHECK(n->nr_partial == cps - (1 + cps / 2 + 1) &&
+			      cpu_partial_len(s, 1) == cps / 2 + 1,
 		      "get_partial_node took %lu slabs, %u to the CPU partial list",
 		      cps - n->nr_partial, cpu_partial_len(s, 1));
 		/* a and b are live again: addr[] holds them, freed[] no longer */
@@ -1510,8 +1571,8 @@ static void test_slab_stats_by_flags(void)
 	struct kmem_cache *unr = create(m, "stat_unr", 100, 0, 0, false);
 	struct kmem_cache *dma = create(m, "stat_dma", 100, 0, SLAB_CACHE_DMA, false);
 	const struct {
-		struct kmem_cache *s;	/* cache */
-		bool reclaimable;	/* where its pages count */
+		struct kmem_cache *s; /* cache */
+		bool reclaimable;     /* where its pages count */
 	} cases[] = {
 		{rcl, true},
 		{unr, false},
@@ -1535,7 +1596,8 @@ static void test_slab_stats_by_flags(void)
 		REQUIRE(slabinfo(s, -1).num_slabs == 0, "%s not empty at the start", s->name);
 		obj[i] = kmem_cache_alloc(s, GFP_KERNEL, (int)(i % 2));
 		REQUIRE(obj[i] != 0, "alloc from %s", s->name);
-		CHECK(slab_bytes(m, 0, NR_SLAB_RECLAIMABLE_B) - r == (cases[i].reclaimable ? bytes : 0) &&
+		CHECK(slab_bytes(m, 0, NR_SLAB_RECLAIMABLE_B) - r ==
+				      (cases[i].reclaimable ? bytes : 0) &&
 			      slab_bytes(m, 0, NR_SLAB_UNRECLAIMABLE_B) - u ==
 				      (cases[i].reclaimable ? 0 : bytes),
 		      "%s: reclaimable %+ld unreclaimable %+ld for a %ld-byte slab", s->name,
@@ -1561,14 +1623,13 @@ static void test_slab_stats_by_flags(void)
 
 /* What a refused free must leave alone. */
 struct snapshot {
-	struct slabinfo info[2];	/* the two caches involved */
-	long rcl, unr;			/* node 0 slab bytes */
-	unsigned long free;		/* page allocator */
-	unsigned long invalid;		/* SLAB_FREE_INVALID */
+	struct slabinfo info[2]; /* the two caches involved */
+	long rcl, unr;		 /* node 0 slab bytes */
+	unsigned long free;	 /* page allocator */
+	unsigned long invalid;	 /* SLAB_FREE_INVALID */
 };
 
-static void snap(struct machine *m, struct kmem_cache *a, struct kmem_cache *b,
-		 struct snapshot *x)
+static void snap(struct machine *m, struct kmem_cache *a, struct kmem_cache *b, struct snapshot *x)
 {
 	x->info[0] = slabinfo(a, -1);
 	x->info[1] = slabinfo(b, -1);
@@ -1603,11 +1664,11 @@ static void refused_(struct machine *m, struct kmem_cache *a, struct kmem_cache 
 	assert_valid(b, line);
 }
 
-#define REFUSED(what, call, want)                                                                  \
-	do {                                                                                       \
-		struct snapshot before_;                                                           \
-		snap(m, k64, k96, &before_);                                                       \
-		refused_(m, k64, k96, &before_, what, (call), (want), __LINE__);                   \
+#define REFUSED(what, call, want)                                                \
+	do {                                                                     \
+		struct snapshot before_;                                         \
+		snap(m, k64, k96, &before_);                                     \
+		refused_(m, k64, k96, &before_, what, (call), (want), __LINE__); \
 	} while (0)
 
 /* Double frees, interior and foreign addresses, the wrong cache: refused, nothing changes. */
@@ -1633,13 +1694,12 @@ static void test_invalid_frees(void)
 	REFUSED("kmem_cache_free inside an object", kmem_cache_free(k64, q + 60, 1), ESLAB_NOTOBJ);
 	REFUSED("kfree past the last object of a slab",
 		kfree(m, (r & ~(PAGE_SIZE - 1)) + k96->oo_objects * 96, 0), ESLAB_NOTOBJ);
-	REFUSED("kfree of a page-allocator page", kfree(m, PAGE_OFFSET + (page_pfn << PAGE_SHIFT), 0),
-		ESLAB_NOTSLAB);
+	REFUSED("kfree of a page-allocator page",
+		kfree(m, PAGE_OFFSET + (page_pfn << PAGE_SHIFT), 0), ESLAB_NOTSLAB);
 	REFUSED("kfree of a user address", kfree(m, 0x08048000ul, 1), ESLAB_NOTSLAB);
 	REFUSED("kfree above lowmem", kfree(m, PAGE_OFFSET + (max_low << PAGE_SHIFT), 0),
 		ESLAB_NOTSLAB);
-	REFUSED("kmem_cache_free to the wrong cache", kmem_cache_free(k96, q, 0),
-		ESLAB_WRONGCACHE);
+	REFUSED("kmem_cache_free to the wrong cache", kmem_cache_free(k96, q, 0), ESLAB_WRONGCACHE);
 	REFUSED("kmem_cache_free of a large block", kmem_cache_free(k64, large, 0), ESLAB_NOTSLAB);
 	REFUSED("kmem_cache_free of a page-allocator page",
 		kmem_cache_free(k64, PAGE_OFFSET + (page_pfn << PAGE_SHIFT), 1), ESLAB_NOTSLAB);
@@ -1696,6 +1756,7 @@ static CU_TestInfo tests[] = {
 	{"boot caches: 54, newest first", test_boot_caches},
 	{"named caches of the 2-CPU capture", test_named_geometry},
 	{"32-byte cache line (qemu32)", test_cache_line_32},
+	{"no slab above 32767 objects, whatever the boot options", test_slab_objects_limit},
 	{"merge: alias of a compatible cache", test_merge_alias},
 	{"merge: prevented by flags, ctor, waste", test_merge_prevented},
 	{"merge: MERGE_SAME flags, kmalloc never a target", test_merge_same_flags},

@@ -21,9 +21,6 @@
 #include "mm_debug.h"
 #include "unit.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
 #define VERIFY_EVERY 2000
 #define NR_OWNERS 3
 

@@ -12,17 +12,7 @@
 #include "mm_debug.h"
 #include "unit.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define GiB (1ull << 30)
 #define NZ 3 /* DMA, Normal, HighMem */
-
-#define ASSERT_VERIFIED(m)                                                                      \
-	do {                                                                                    \
-		char verr_[MM_ERRLEN];                                                          \
-		int vret_ = machine_verify((m), verr_);                                         \
-		CU_assertImplementation(vret_ == 0, __LINE__, vret_ ? verr_ : "machine_verify", \
-					__FILE__, "", CU_FALSE);                                \
-	} while (0)
 
 /* The machine of the capture: 686-pae, 1 GiB, 2 CPUs. */
 static struct machine *boot_1g(void)

@@ -22,8 +22,6 @@
 #include "mm_debug.h"
 #include "unit.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define GiB (1ull << 30)
 #define NR_WORKERS 4
 #define OPS_PER_WORKER 30000
 #define LIVE_MAX 3000

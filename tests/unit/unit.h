@@ -16,6 +16,22 @@
 
 #include <CUnit/CUnit.h>
 
+#include "mm.h"
+#include "mm_debug.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+
+/* ASSERT_VERIFIED - machine_verify() is clean; its first finding is the failure message. */
+#define ASSERT_VERIFIED(m)                                                                      \
+	do {                                                                                    \
+		char verr_[MM_ERRLEN];                                                          \
+		int vret_ = machine_verify((m), verr_);                                         \
+		CU_assertImplementation(vret_ == 0, __LINE__, vret_ ? verr_ : "machine_verify", \
+					__FILE__, "", CU_FALSE);                                \
+	} while (0)
+
 struct unit_suite {
 	const char *name;	/* suite name */
 	CU_InitializeFunc init; /* may be NULL */
