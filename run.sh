@@ -17,7 +17,7 @@ build() {
 case "${1:-}" in
 demo)
 	build
-	exec "$BUILD_DIR/client/numasim" boot --mem 2G --cpus 2 --script docs/examples/demo.script
+	exec docs/examples/demo.sh "$BUILD_DIR/client/numasim"
 	;;
 test)
 	build

@@ -17,9 +17,19 @@
  *   order4     order-4 pairs (buddy lists under zone->lock)
  *   mixed      seeded random orders 0..5 and gfp masks, a ring of --live blocks
  *   boot       machine_new()/machine_free() of a 64 GiB 686-pae machine, host memory
+ *   kmalloc64  kmalloc(64, GFP_KERNEL) + kfree pairs on simulated CPU 0 (SLUB CPU freelist)
+ *   kmalloc1k  the same with 1024 bytes
+ *   cache      kmem_cache_alloc + kmem_cache_free pairs on a new 128-byte cache "bench"
+ *   kmalloc64-mt, kmalloc1k-mt, cache-mt
+ *              the same three on every simulated CPU at once, one thread each
+ *   slab-mixed kmalloc/kfree of seeded random sizes 8..8192 (log-uniform) and, one draw in
+ *              64, a kmalloc_large size, in a ring of --live objects
  *
- * Invariant checked after every allocation case: the allocated pages of every zone are
- * what they were before the case (every block the benchmark took, it gave back).
+ * Invariant checked after every page allocation case: the allocated pages of every zone are
+ * what they were before the case (every block the benchmark took, it gave back). After every
+ * slab case, with every cache shrunk before and after: each cache's active objects
+ * (get_slabinfo) and the allocated pages are what they were, kmem_cache_validate() and
+ * machine_verify() are clean, and the "bench" cache can be destroyed.
  *
  * This is a benchmark, not a test: missing a target is reported, never an error. The exit
  * status is non-zero only when the model misbehaves (an allocation or free fails where it
@@ -39,7 +49,9 @@
 #include <unistd.h>
 
 #include "mm.h"
+#include "mm_debug.h"
 #include "nsim.h"
+#include "slab.h"
 
 #ifndef BENCH_BUILD_TYPE
 #define BENCH_BUILD_TYPE "unknown"
@@ -50,18 +62,21 @@
 #define BENCH_COMPILER "gcc " __VERSION__
 #endif
 
-#define BENCH_OWNER 7u		     /* owner id of every block the benchmark allocates */
-#define BENCH_BATCH 4096ul	     /* operations between two clock reads */
-#define BENCH_MIXED_TABLE (1u << 16) /* pregenerated (order, gfp) draws of the mixed case */
-#define BENCH_MIXED_ORDERS 6	     /* orders 0..5 */
-#define BENCH_BOOT_MAX 5	     /* boots of the boot case at most */
-#define BENCH_METRICS 8		     /* metrics per result */
+#define BENCH_OWNER 7u			 /* owner id of every block the benchmark allocates */
+#define BENCH_BATCH 4096ul		 /* operations between two clock reads */
+#define BENCH_MIXED_TABLE (1u << 16)	 /* pregenerated draws of mixed and slab-mixed */
+#define BENCH_MIXED_ORDERS 6		 /* orders 0..5 */
+#define BENCH_BOOT_MAX 5		 /* boots of the boot case at most */
+#define BENCH_METRICS 10		 /* metrics per result */
+#define BENCH_SLAB_LARGE_ONE_IN 64	 /* slab-mixed: one draw in this many is kmalloc_large */
+#define BENCH_SLAB_LARGE_MAX (32u << 10) /* slab-mixed: largest kmalloc_large size */
+#define BENCH_SLAB_CACHE_SIZE 128u	 /* object size of the "bench" cache */
 
 struct bench_opts {
 	double seconds;	    /* measuring time per case */
-	int ncpus;	    /* simulated CPUs, = threads of order0-mt */
-	long live;	    /* live blocks of the mixed case */
-	uint64_t seed;	    /* seed of the mixed case */
+	int ncpus;	    /* simulated CPUs, = threads of the -mt cases */
+	long live;	    /* ring size of mixed and slab-mixed */
+	uint64_t seed;	    /* seed of mixed and slab-mixed */
 	bool json;	    /* JSON document instead of text lines */
 	unsigned int cases; /* bit i set: run bench_cases[i] */
 	int nproc;	    /* online host CPUs */
@@ -77,7 +92,7 @@ struct bench_metric {
 };
 
 struct bench_result {
-	char what[160];			      /* what was measured, for a person */
+	char what[256];			      /* what was measured, for a person */
 	int nr;				      /* metrics used */
 	struct bench_metric m[BENCH_METRICS]; /* in print order */
 };
@@ -96,7 +111,8 @@ typedef int (*bench_run_fn)(const struct bench_case *c, const struct bench_opts 
 struct bench_case {
 	const char *name;   /* --cases name */
 	bench_run_fn run;   /* its driver */
-	unsigned int order; /* pair cases: block order */
+	unsigned int order; /* page pair cases: block order */
+	unsigned int size;  /* slab pair cases: kmalloc size, 0 = the "bench" cache */
 	bool all_cpus;	    /* pair cases: one thread per simulated CPU */
 	double target_ns;   /* pair cases: ns per pair the issue asks for (0 = none) */
 };
@@ -321,28 +337,38 @@ static void add_timing_metrics(struct bench_result *r, const struct bench_job *j
 	add_metric(r, "ops", "", u->count, 0, (double)ops, 0);
 }
 
+static const struct op_units pair_units = {"ns/pair", "Mpairs/s", "pairs"};
+
+/* The threads of a pair case: @batch on @arg, one thread per simulated CPU 0..@nthreads-1. */
+static struct bench_job *pair_jobs_new(struct machine *m, const struct bench_opts *o, int nthreads,
+				       bench_batch_fn batch, void *arg)
+{
+	struct bench_job *jobs = xcalloc((size_t)nthreads, sizeof(*jobs));
+
+	for (int i = 0; i < nthreads; i++) {
+		jobs[i].m = m;
+		jobs[i].cpu = i;
+		jobs[i].nproc = o->nproc;
+		jobs[i].seconds = o->seconds;
+		jobs[i].batch = batch;
+		jobs[i].arg = arg;
+	}
+	return jobs;
+}
+
 static int bench_pairs(const struct bench_case *c, const struct bench_opts *o,
 		       struct bench_result *r)
 {
 	int nthreads = c->all_cpus ? o->ncpus : 1;
 	struct machine *m = bench_machine_new(o->ncpus);
 	struct bench_job *jobs;
-	static const struct op_units units = {"ns/pair", "Mpairs/s", "pairs"};
 	unsigned long before;
 	double wall_ns;
 	int ret;
 
 	if (!m)
 		return -ENOMEM;
-	jobs = xcalloc((size_t)nthreads, sizeof(*jobs));
-	for (int i = 0; i < nthreads; i++) {
-		jobs[i].m = m;
-		jobs[i].cpu = i;
-		jobs[i].nproc = o->nproc;
-		jobs[i].seconds = o->seconds;
-		jobs[i].batch = pair_batch;
-		jobs[i].arg = (void *)&c->order;
-	}
+	jobs = pair_jobs_new(m, o, nthreads, pair_batch, (void *)&c->order);
 	before = allocated_pages(m);
 	ret = run_jobs(jobs, nthreads, &wall_ns);
 	if (ret) {
@@ -358,7 +384,7 @@ static int bench_pairs(const struct bench_case *c, const struct bench_opts *o,
 		 "CPU i %% %d)",
 		 c->order, c->order <= PAGE_ALLOC_COSTLY_ORDER ? "pcp lists" : "buddy lists",
 		 nthreads, nthreads > 1 ? "s at once" : "", o->nproc);
-	add_timing_metrics(r, jobs, nthreads, wall_ns, &units, c->target_ns);
+	add_timing_metrics(r, jobs, nthreads, wall_ns, &pair_units, c->target_ns);
 	add_metric(r, "threads", "threads", "", 0, nthreads, 0);
 out_free:
 	free(jobs);
@@ -491,6 +517,362 @@ out_free_state:
 	return ret;
 }
 
+/* ---------------------------------------------------------------- slab cases */
+
+/* Fast- and slow-path counts of the CPU slabs (struct kmem_cache_cpu), summed. */
+struct slab_paths {
+	unsigned long alloc_fast; /* allocations from a CPU freelist */
+	unsigned long alloc_slow; /* allocations through ___slab_alloc() */
+	unsigned long free_fast;  /* frees to a CPU freelist */
+	unsigned long free_slow;  /* frees through __slab_free() */
+};
+
+static void slab_paths_add(struct slab_paths *sum, const struct kmem_cache *s, int ncpus)
+{
+	for (int cpu = 0; cpu < ncpus; cpu++) {
+		const struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+
+		sum->alloc_fast += c->alloc_fast;
+		sum->alloc_slow += c->alloc_slow;
+		sum->free_fast += c->free_fast;
+		sum->free_slow += c->free_slow;
+	}
+}
+
+/* What the slab layer holds, taken with every cache shrunk: the leak check of slab cases. */
+struct slab_snapshot {
+	unsigned long pages;	 /* allocated pages of every zone */
+	unsigned long *active;	 /* active objects of each cache, in slab_caches order */
+	int nr;			 /* caches */
+	struct slab_paths paths; /* CPU slab paths taken so far, all caches */
+};
+
+/*
+ * Shrink every cache (CPU slabs and partial lists back to the nodes, empty slabs back to the
+ * page allocator), then count. Only then are get_slabinfo()'s active objects the objects
+ * allocated: it counts the free objects of CPU slabs as active. Call with no job running.
+ */
+static void slab_snapshot_take(struct machine *m, struct slab_snapshot *snap)
+{
+	struct slab_state *st = m->slab;
+	struct kmem_cache *s;
+	int i = 0;
+
+	memset(snap, 0, sizeof(*snap));
+	pthread_mutex_lock(&st->slab_mutex);
+	for (s = st->slab_caches; s; s = s->next)
+		snap->nr++;
+	snap->active = xcalloc((size_t)snap->nr, sizeof(*snap->active));
+	for (s = st->slab_caches; s; s = s->next) {
+		struct slabinfo info;
+
+		kmem_cache_shrink(s);
+		get_slabinfo(s, -1, &info);
+		snap->active[i++] = info.active_objs;
+		slab_paths_add(&snap->paths, s, m->ncpus);
+	}
+	pthread_mutex_unlock(&st->slab_mutex);
+	snap->pages = allocated_pages(m);
+}
+
+static void slab_snapshot_release(struct slab_snapshot *snap)
+{
+	free(snap->active);
+	snap->active = NULL;
+}
+
+/*
+ * After a slab case: *@after taken, every cache holds the objects it held @before, the zones
+ * the pages, and kmem_cache_validate() and machine_verify() are clean. 0 or -EIO.
+ */
+static int check_slab_no_leak(struct machine *m, const struct slab_snapshot *before,
+			      struct slab_snapshot *after, const char *name)
+{
+	char err[MM_ERRLEN];
+	int i = 0, ret = 0;
+
+	slab_snapshot_take(m, after);
+	if (after->nr != before->nr) {
+		fprintf(stderr, "mm_bench: case '%s': %d caches before, %d after\n", name,
+			before->nr, after->nr);
+		return -EIO;
+	}
+	pthread_mutex_lock(&m->slab->slab_mutex);
+	for (struct kmem_cache *s = m->slab->slab_caches; s; s = s->next, i++) {
+		if (after->active[i] != before->active[i]) {
+			fprintf(stderr, "mm_bench: case '%s' leaked %ld objects of '%s'\n", name,
+				(long)after->active[i] - (long)before->active[i], s->name);
+			ret = -EIO;
+		}
+		if (kmem_cache_validate(s, err, sizeof(err))) {
+			fprintf(stderr, "mm_bench: case '%s': cache '%s' is inconsistent: %s\n",
+				name, s->name, err);
+			ret = -EIO;
+		}
+	}
+	pthread_mutex_unlock(&m->slab->slab_mutex);
+	if (check_no_leak(m, before->pages, name))
+		ret = -EIO;
+	if (machine_verify(m, err)) {
+		fprintf(stderr, "mm_bench: case '%s': machine_verify: %s\n", name, err);
+		ret = -EIO;
+	}
+	return ret;
+}
+
+static double percent(unsigned long part, unsigned long whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+/* Share of allocations and frees the CPU freelists served between two snapshots. */
+static void add_path_metrics(struct bench_result *r, const struct slab_snapshot *before,
+			     const struct slab_snapshot *after)
+{
+	unsigned long af = after->paths.alloc_fast - before->paths.alloc_fast;
+	unsigned long as = after->paths.alloc_slow - before->paths.alloc_slow;
+	unsigned long ff = after->paths.free_fast - before->paths.free_fast;
+	unsigned long fs = after->paths.free_slow - before->paths.free_slow;
+
+	add_metric(r, "alloc_fast_pct", "fast path: allocs", "%", 2, percent(af, af + as), 0);
+	add_metric(r, "free_fast_pct", "frees", "%", 2, percent(ff, ff + fs), 0);
+}
+
+/* What a slab pair case allocates: kmalloc(@size) if @size, else objects of @cache. */
+struct slab_pair {
+	struct kmem_cache *cache; /* the cache the pairs use (kmalloc: the one it picks) */
+	size_t size;		  /* kmalloc size, 0 = kmem_cache_alloc() from @cache */
+};
+
+static int kmalloc_pair_batch(struct bench_job *job, unsigned long n)
+{
+	const struct slab_pair *sp = job->arg;
+
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned long addr = kmalloc(job->m, sp->size, GFP_KERNEL, job->cpu);
+		int ret;
+
+		if (!addr)
+			return -ENOMEM;
+		ret = kfree(job->m, addr, job->cpu);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int cache_pair_batch(struct bench_job *job, unsigned long n)
+{
+	const struct slab_pair *sp = job->arg;
+
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned long addr = kmem_cache_alloc(sp->cache, GFP_KERNEL, job->cpu);
+		int ret;
+
+		if (!addr)
+			return -ENOMEM;
+		ret = kmem_cache_free(sp->cache, addr, job->cpu);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void slab_pairs_describe(struct bench_result *r, const struct slab_pair *sp, int nthreads,
+				int nproc)
+{
+	const char *threads = nthreads > 1 ? "s at once" : "";
+
+	if (sp->size)
+		snprintf(r->what, sizeof(r->what),
+			 "kmalloc(%zu, GFP_KERNEL) + kfree pairs, %s, %d thread%s (simulated CPU "
+			 "i on host CPU i %% %d)",
+			 sp->size, sp->cache->name, nthreads, threads, nproc);
+	else
+		snprintf(r->what, sizeof(r->what),
+			 "kmem_cache_alloc + kmem_cache_free pairs, new cache '%s' (%u B), %d "
+			 "thread%s (simulated CPU i on host CPU i %% %d)",
+			 sp->cache->name, sp->cache->object_size, nthreads, threads, nproc);
+}
+
+static int bench_slab_pairs(const struct bench_case *c, const struct bench_opts *o,
+			    struct bench_result *r)
+{
+	int nthreads = c->all_cpus ? o->ncpus : 1;
+	struct machine *m = bench_machine_new(o->ncpus);
+	struct slab_pair sp = {.size = c->size};
+	struct slab_snapshot before, after = {0};
+	struct bench_job *jobs;
+	double wall_ns;
+	int ret;
+
+	if (!m)
+		return -ENOMEM;
+	if (sp.size) {
+		sp.cache = kmalloc_slab(m, sp.size, GFP_KERNEL);
+	} else {
+		ret = kmem_cache_create(m, &sp.cache, "bench", BENCH_SLAB_CACHE_SIZE, 0, 0, false);
+		if (ret) {
+			fprintf(stderr, "mm_bench: case '%s': cannot create cache 'bench' (%d)\n",
+				c->name, ret);
+			goto out_free_machine;
+		}
+	}
+	slab_snapshot_take(m, &before);
+	jobs = pair_jobs_new(m, o, nthreads, sp.size ? kmalloc_pair_batch : cache_pair_batch, &sp);
+	ret = run_jobs(jobs, nthreads, &wall_ns);
+	if (ret) {
+		fprintf(stderr, "mm_bench: case '%s': allocation or free failed (%d)\n", c->name,
+			ret);
+		goto out_free;
+	}
+	ret = check_slab_no_leak(m, &before, &after, c->name);
+	if (ret)
+		goto out_free;
+	slab_pairs_describe(r, &sp, nthreads, o->nproc);
+	if (!sp.size) {
+		ret = kmem_cache_destroy(m, "bench");
+		if (ret) {
+			fprintf(stderr, "mm_bench: case '%s': cannot destroy cache 'bench' (%d)\n",
+				c->name, ret);
+			goto out_free;
+		}
+	}
+	add_timing_metrics(r, jobs, nthreads, wall_ns, &pair_units, c->target_ns);
+	add_metric(r, "threads", "threads", "", 0, nthreads, 0);
+	add_path_metrics(r, &before, &after);
+out_free:
+	slab_snapshot_release(&after);
+	slab_snapshot_release(&before);
+	free(jobs);
+out_free_machine:
+	machine_free(m);
+	return ret;
+}
+
+/* State of the slab-mixed case: the ring of live objects and the sizes it draws. */
+struct slab_mixed_state {
+	uint32_t sizes[BENCH_MIXED_TABLE]; /* pregenerated so the RNG is not timed */
+	unsigned long *addr;		   /* live object of each ring slot, 0 = empty */
+	unsigned long live;		   /* ring size */
+	unsigned long next;		   /* next step */
+	unsigned long failures;		   /* allocations the model refused */
+	unsigned long large;		   /* kmalloc_large() allocations among the others */
+};
+
+/*
+ * One size drawn from @x: one time in BENCH_SLAB_LARGE_ONE_IN a kmalloc_large size
+ * (8 KiB + 1 .. BENCH_SLAB_LARGE_MAX), else log-uniform over 8..8192: a power-of-two class
+ * 8, 16, .., 8192 uniformly, then a size in that class uniformly, so that every kmalloc
+ * cache (96 and 192 too) sees traffic.
+ */
+static uint32_t slab_mixed_size(uint64_t x)
+{
+	const uint32_t cache_max = (uint32_t)KMALLOC_MAX_CACHE_SIZE;
+	unsigned int shift;
+	uint32_t lo, hi;
+
+	if (x % BENCH_SLAB_LARGE_ONE_IN == 0)
+		return cache_max + 1 + (uint32_t)((x >> 32) % (BENCH_SLAB_LARGE_MAX - cache_max));
+	shift = KMALLOC_SHIFT_LOW +
+		(unsigned int)((x >> 8) % (KMALLOC_SHIFT_HIGH - KMALLOC_SHIFT_LOW + 1));
+	hi = 1u << shift;
+	lo = shift == KMALLOC_SHIFT_LOW ? hi : hi / 2 + 1;
+	return lo + (uint32_t)((x >> 32) % (hi - lo + 1));
+}
+
+/* Give back the object of ring slot @slot, if any. */
+static int slab_mixed_release(struct bench_job *job, struct slab_mixed_state *st,
+			      unsigned long slot)
+{
+	int ret;
+
+	if (!st->addr[slot])
+		return 0;
+	ret = kfree(job->m, st->addr[slot], job->cpu);
+	st->addr[slot] = 0;
+	return ret;
+}
+
+/* One step: kfree the oldest live object (its ring slot), kmalloc the next draw into it. */
+static int slab_mixed_batch(struct bench_job *job, unsigned long n)
+{
+	struct slab_mixed_state *st = job->arg;
+
+	for (unsigned long i = 0; i < n; i++, st->next++) {
+		unsigned long slot = st->next % st->live;
+		uint32_t size = st->sizes[st->next % BENCH_MIXED_TABLE];
+		int ret = slab_mixed_release(job, st, slot);
+
+		if (ret)
+			return ret;
+		st->addr[slot] = kmalloc(job->m, size, GFP_KERNEL, job->cpu);
+		if (!st->addr[slot]) {
+			st->failures++;
+			continue;
+		}
+		st->large += size > KMALLOC_MAX_CACHE_SIZE;
+	}
+	return 0;
+}
+
+static int bench_slab_mixed(const struct bench_case *c, const struct bench_opts *o,
+			    struct bench_result *r)
+{
+	struct machine *m = bench_machine_new(o->ncpus);
+	struct slab_mixed_state *st = xcalloc(1, sizeof(*st));
+	struct bench_job job = {.m = m,
+				.cpu = 0,
+				.nproc = o->nproc,
+				.seconds = o->seconds,
+				.batch = slab_mixed_batch,
+				.arg = st};
+	static const struct op_units units = {"ns/step", "Msteps/s", "steps"};
+	struct slab_snapshot before = {0}, after = {0};
+	uint64_t seed = o->seed;
+	double wall_ns;
+	int ret = -ENOMEM;
+
+	if (!m)
+		goto out_free_state;
+	for (unsigned int i = 0; i < BENCH_MIXED_TABLE; i++)
+		st->sizes[i] = slab_mixed_size(xorshift64(&seed));
+	st->live = (unsigned long)o->live;
+	job.warmup = st->live > BENCH_BATCH ? st->live : BENCH_BATCH;
+	st->addr = xcalloc(st->live, sizeof(*st->addr));
+	slab_snapshot_take(m, &before);
+	ret = run_jobs(&job, 1, &wall_ns);
+	for (unsigned long slot = 0; slot < st->live; slot++)
+		if (!ret)
+			ret = slab_mixed_release(&job, st, slot);
+	if (ret) {
+		fprintf(stderr, "mm_bench: case '%s': step failed (%d)\n", c->name, ret);
+		goto out_free;
+	}
+	ret = check_slab_no_leak(m, &before, &after, c->name);
+	if (ret)
+		goto out_free;
+	snprintf(r->what, sizeof(r->what),
+		 "kmalloc GFP_KERNEL, sizes 8..8192 log-uniform, 1 in %d kmalloc_large "
+		 "(8193..%u B), seed %llu, ring of %ld live objects, step = kfree oldest + "
+		 "kmalloc, 1 thread",
+		 BENCH_SLAB_LARGE_ONE_IN, BENCH_SLAB_LARGE_MAX, (unsigned long long)o->seed,
+		 o->live);
+	add_timing_metrics(r, &job, 1, wall_ns, &units, 0);
+	add_metric(r, "failures", "", "failed allocations", 0, (double)st->failures, 0);
+	add_metric(r, "large_pct", "kmalloc_large", "% of allocs", 2,
+		   percent(st->large, st->next - st->failures), 0);
+	add_path_metrics(r, &before, &after);
+out_free:
+	slab_snapshot_release(&after);
+	slab_snapshot_release(&before);
+	free(st->addr);
+	machine_free(m);
+out_free_state:
+	free(st);
+	return ret;
+}
+
 /* Size and resident set of this process, in bytes (/proc/self/statm). */
 static int read_statm(uint64_t *vsz, uint64_t *rss)
 {
@@ -592,9 +974,19 @@ static int bench_boot(const struct bench_case *c, const struct bench_opts *o,
 }
 
 static const struct bench_case bench_cases[] = {
-	{"order0", bench_pairs, 0, false, 50},	{"order0-mt", bench_pairs, 0, true, 0},
-	{"order3", bench_pairs, 3, false, 300}, {"order4", bench_pairs, 4, false, 0},
-	{"mixed", bench_mixed, 0, false, 0},	{"boot", bench_boot, 0, false, 0},
+	{.name = "order0", .run = bench_pairs, .order = 0, .target_ns = 50},
+	{.name = "order0-mt", .run = bench_pairs, .order = 0, .all_cpus = true},
+	{.name = "order3", .run = bench_pairs, .order = 3, .target_ns = 300},
+	{.name = "order4", .run = bench_pairs, .order = 4},
+	{.name = "mixed", .run = bench_mixed},
+	{.name = "boot", .run = bench_boot},
+	{.name = "kmalloc64", .run = bench_slab_pairs, .size = 64, .target_ns = 40},
+	{.name = "kmalloc1k", .run = bench_slab_pairs, .size = 1024, .target_ns = 40},
+	{.name = "cache", .run = bench_slab_pairs, .size = 0, .target_ns = 40},
+	{.name = "kmalloc64-mt", .run = bench_slab_pairs, .size = 64, .all_cpus = true},
+	{.name = "kmalloc1k-mt", .run = bench_slab_pairs, .size = 1024, .all_cpus = true},
+	{.name = "cache-mt", .run = bench_slab_pairs, .size = 0, .all_cpus = true},
+	{.name = "slab-mixed", .run = bench_slab_mixed},
 };
 #define NR_BENCH_CASES ((int)(sizeof(bench_cases) / sizeof(bench_cases[0])))
 
@@ -721,9 +1113,9 @@ static void usage(FILE *f)
 		fprintf(f, " %s", bench_cases[i].name);
 	fprintf(f, " (default: all)\n"
 		   "  --seconds N   measuring time per case, may be fractional (default 0.5)\n"
-		   "  --cpus N      simulated CPUs; threads of order0-mt (default: nproc)\n"
-		   "  --live N      live blocks of the mixed case (default 4096)\n"
-		   "  --seed N      seed of the mixed case (default 1)\n"
+		   "  --cpus N      simulated CPUs; threads of the -mt cases (default: nproc)\n"
+		   "  --live N      live blocks or objects of mixed and slab-mixed (default 4096)\n"
+		   "  --seed N      seed of mixed and slab-mixed (default 1)\n"
 		   "  --json        one JSON document instead of text lines\n");
 }
 

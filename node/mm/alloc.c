@@ -561,10 +561,9 @@ static bool pfn_is_ram(const struct machine *m, unsigned long pfn)
 	return false;
 }
 
-struct zone *pfn_zone(struct machine *m, unsigned long pfn)
+/* The zone whose span holds @pfn on a local node (holes included), or NULL. */
+struct zone *pfn_zone_span(struct machine *m, unsigned long pfn)
 {
-	if (!pfn_is_ram(m, pfn))
-		return NULL;
 	for_each_node(m, nid)
 	{
 		pg_data_t *pgdat = m->node_data[nid];
@@ -577,6 +576,11 @@ struct zone *pfn_zone(struct machine *m, unsigned long pfn)
 						  pfn < zone_end_pfn(zone)) return zone;
 	}
 	return NULL;
+}
+
+struct zone *pfn_zone(struct machine *m, unsigned long pfn)
+{
+	return pfn_is_ram(m, pfn) ? pfn_zone_span(m, pfn) : NULL;
 }
 
 /* The checks a free must pass, against the block's head: 0 or an EBADPAGE_* code. */
@@ -603,7 +607,7 @@ static int check_block(const struct page *page, unsigned int order, uint32_t own
 static int claim_block(struct machine *m, unsigned long pfn, unsigned int order, uint32_t owner,
 		       uint32_t kind, struct zone **zonep)
 {
-	struct zone *zone = pfn_zone(m, pfn);
+	struct zone *zone = pfn_zone_span(m, pfn);
 	struct page *page;
 	int32_t one = 1;
 	int ret;
@@ -612,7 +616,7 @@ static int claim_block(struct machine *m, unsigned long pfn, unsigned int order,
 		return EBADPAGE_NOTPRESENT;
 	page = pfn_to_page(zone, pfn);
 	if (__atomic_load_n(&page->_refcount, __ATOMIC_ACQUIRE) != 1)
-		return EBADPAGE_NOTALLOC;
+		return pfn_is_ram(m, pfn) ? EBADPAGE_NOTALLOC : EBADPAGE_NOTPRESENT;
 	ret = check_block(page, order, owner, kind);
 	if (ret)
 		return ret;

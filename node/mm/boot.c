@@ -202,6 +202,15 @@ static void machine_defaults(struct machine *m, const struct machine_config *cfg
 	pthread_mutex_init(&m->sysctl_lock, NULL);
 }
 
+/* The slab layer lives where lowmem is: a process holding a node with DMA or Normal pages. */
+static bool holds_normal_memory(const struct machine *m)
+{
+	for (int nid = 0; nid < m->nr_nodes; nid++)
+		if (node_is_local(m->node_data[nid]) && node_has_normal_memory(m, nid))
+			return true;
+	return false;
+}
+
 static unsigned long totalram_pages(const struct machine *m)
 {
 	unsigned long sum = 0;
@@ -244,7 +253,7 @@ int machine_new(struct machine **out, const struct machine_config *cfg, char *er
 		m->node_data[nid] = pgdat_new(m, nid);
 	boot_tunables(m);
 	for_each_node(m, nid) for_each_zone_of(m->node_data[nid], zone) zone_late_free(zone);
-	if (node_is_local(m->node_data[0]))
+	if (holds_normal_memory(m))
 		slab_init(m);
 	*out = m;
 	return 0;

@@ -150,6 +150,9 @@ bool __rmqueue_fallback(struct zone *zone, unsigned int order, int start_mt,
 			unsigned int alloc_flags);
 void reserve_highatomic_pageblock(struct zone *zone, unsigned long pfn);
 
+/* pfn_zone_span - pfn_zone() without the RAM check: holes inside a zone's span count. */
+struct zone *pfn_zone_span(struct machine *m, unsigned long pfn);
+
 /* free_pages_kind - free a block whose head carries exactly the @kind flags (PG_kmalloc). */
 int free_pages_kind(struct machine *m, unsigned long pfn, unsigned int order, int cpu,
 		    uint32_t kind);

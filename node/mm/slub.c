@@ -64,8 +64,9 @@ unsigned long virt_to_pfn(const struct machine *m, unsigned long addr)
 static struct page *virt_to_page(struct machine *m, unsigned long addr)
 {
 	unsigned long pfn = virt_to_pfn(m, addr);
-	struct zone *zone = pfn == ~0ul ? NULL : pfn_zone(m, pfn);
+	struct zone *zone = pfn == ~0ul ? NULL : pfn_zone_span(m, pfn);
 
+	/* holes have struct pages with no flags: the PG_slab / PG_kmalloc checks reject them */
 	return zone ? pfn_to_page(zone, pfn) : NULL;
 }
 
@@ -569,7 +570,8 @@ unsigned long kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node, i
 	pthread_spin_unlock(&c->lock);
 	if (discard)
 		discard_slab(s, d.pfn, d.order, d.nid, cpu);
-	unfreeze_partials(s, unfreeze, cpu);
+	if (unfreeze)
+		unfreeze_partials(s, unfreeze, cpu);
 	if (!addr)
 		__atomic_fetch_add(&s->machine->slab->events[SLAB_ALLOC_FAIL], 1, __ATOMIC_RELAXED);
 	return addr;
@@ -583,12 +585,12 @@ unsigned long kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp, int cpu)
 /* ---------------------------------------------------------------- freeing */
 
 /* The slab and object index of @addr, checked; @s (if not NULL) must own it. */
-static int object_of(struct machine *m, struct kmem_cache *s, unsigned long addr,
-		     struct slab **slabp, unsigned int *idxp)
+/* The slab and object index of @addr on @page, checked; @s (if not NULL) must own it. */
+static int object_on_page(const struct page *page, struct kmem_cache *s, unsigned long addr,
+			  struct slab **slabp, unsigned int *idxp)
 {
-	struct page *page = virt_to_page(m, addr);
 	struct slab *slab;
-	unsigned long off;
+	unsigned int off, size;
 
 	if (!page || !(page_flags(page) & PG_slab))
 		return ESLAB_NOTSLAB;
@@ -597,13 +599,21 @@ static int object_of(struct machine *m, struct kmem_cache *s, unsigned long addr
 		return ESLAB_NOTSLAB;
 	if (s && slab->slab_cache != s)
 		return ESLAB_WRONGCACHE;
-	off = addr - slab_base(slab);
-	if (addr < slab_base(slab) || off % slab->slab_cache->size ||
-	    off / slab->slab_cache->size >= slab->objects)
+	if (addr < slab_base(slab) || addr - slab_base(slab) >= PAGE_SIZE << slab->order)
+		return ESLAB_NOTSLAB;
+	off = (unsigned int)(addr - slab_base(slab)); /* below 4 MiB: 32-bit division */
+	size = slab->slab_cache->size;
+	if (off % size || off / size >= slab->objects)
 		return ESLAB_NOTOBJ;
 	*slabp = slab;
-	*idxp = (unsigned int)(off / slab->slab_cache->size);
+	*idxp = off / size;
 	return 0;
+}
+
+static int object_of(struct machine *m, struct kmem_cache *s, unsigned long addr,
+		     struct slab **slabp, unsigned int *idxp)
+{
+	return object_on_page(virt_to_page(m, addr), s, addr, slabp, idxp);
 }
 
 static bool claim_object(struct slab *slab, unsigned int idx)
@@ -665,14 +675,14 @@ static int slab_free_slow(struct kmem_cache *s, struct slab *slab, unsigned int 
 }
 
 /* do_slab_free(): to this CPU's freelist when the object is in its CPU slab. */
-static int slab_free(struct machine *m, struct kmem_cache *s, unsigned long addr, int cpu)
+static int slab_free(const struct page *page, struct kmem_cache *s, unsigned long addr, int cpu)
 {
 	struct kmem_cache_cpu *c;
 	struct slab *slab;
 	unsigned int idx;
 	int ret;
 
-	ret = object_of(m, s, addr, &slab, &idx);
+	ret = object_on_page(page, s, addr, &slab, &idx);
 	if (ret)
 		return ret;
 	s = slab->slab_cache;
@@ -705,7 +715,7 @@ int kmem_cache_free(struct kmem_cache *s, unsigned long addr, int cpu)
 {
 	if (!valid_cpu(s, cpu))
 		return -EINVAL;
-	return count_invalid(s->machine, slab_free(s->machine, s, addr, cpu));
+	return count_invalid(s->machine, slab_free(virt_to_page(s->machine, addr), s, addr, cpu));
 }
 
 /* ---------------------------------------------------------------- kmalloc */
@@ -795,7 +805,7 @@ int kfree(struct machine *m, unsigned long addr, int cpu)
 		return 0;
 	page = virt_to_page(m, addr);
 	if (page && (page_flags(page) & PG_slab))
-		ret = slab_free(m, NULL, addr, cpu);
+		ret = slab_free(page, NULL, addr, cpu);
 	else
 		ret = free_large(m, addr, cpu);
 	return count_invalid(m, ret);

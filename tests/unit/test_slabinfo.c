@@ -80,7 +80,7 @@ static const char *const capture_sysfs[] = {
 
 /* ---- machines and rendering -------------------------------------------------------------- */
 
-static struct machine *boot(int nr_nodes, int local_node)
+static struct machine *boot_mem(int nr_nodes, int local_node, uint64_t mem)
 {
 	struct machine_config cfg;
 	struct machine *m = NULL;
@@ -88,12 +88,18 @@ static struct machine *boot(int nr_nodes, int local_node)
 
 	machine_config_init(&cfg);
 	cfg.ncpus = 2;
-	cfg.mem_bytes = (nr_nodes > 1 ? 512ull : 1024ull) << 20; /* two nodes: both lowmem */
+	cfg.mem_bytes = mem;
 	cfg.nr_nodes = nr_nodes;
 	cfg.local_node = local_node;
 	if (machine_new(&m, &cfg, err))
 		fprintf(stderr, "machine_new: %s\n", err);
 	return m;
+}
+
+static struct machine *boot(int nr_nodes, int local_node)
+{
+	/* two nodes of 256 MiB: both have lowmem */
+	return boot_mem(nr_nodes, local_node, (nr_nodes > 1 ? 512ull : 1024ull) << 20);
 }
 
 static struct machine *boot_capture(void)
@@ -780,11 +786,11 @@ static void test_node_counts(void)
 	verify_and_free(m);
 }
 
-/* Node 0 held by another process: no slab layer here, headers and empty lists only. */
+/* This process holds only a HighMem node: no slab layer here, headers and empty lists. */
 static void test_no_slab_layer(void)
 {
 	static const char *const json_want[] = {"{\"caches\":[]}", NULL, "{\"entries\":[]}"};
-	struct machine *m = boot(2, 1);
+	struct machine *m = boot_mem(2, 1, 2 * GiB); /* node 1 = 1..2 GiB: HighMem only */
 	char *out;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
