@@ -85,7 +85,23 @@ static int check_policy(const struct machine *m, const struct coord_alloc_args *
 	}
 }
 
-/* policy_node(): the node whose zonelist the request walks, and the nodes it may use. */
+/* policy_zone: the highest zone type, Movable aside, that any node has memory in. */
+static int policy_zone(const struct machine *m)
+{
+	int pz = ZONE_DMA;
+
+	for (int nid = 0; nid < m->nr_nodes; nid++)
+		for (int z = pz + 1; z < ZONE_MOVABLE; z++)
+			if (m->node_data[nid]->node_zones[z].managed_pages)
+				pz = z;
+	return pz;
+}
+
+/*
+ * policy_node(): the node whose zonelist the request walks, and the nodes it may use. As
+ * 6.1's policy_nodemask()/apply_policy_zone(), a bind policy applies only to requests that
+ * may use the policy zone (HighMem on these machines): GFP_KERNEL ignores it.
+ */
 static void apply_policy(struct coord_alloc_plan *p, const struct machine *m,
 			 const struct coord_alloc_args *a, int *il_prev)
 {
@@ -97,7 +113,8 @@ static void apply_policy(struct coord_alloc_plan *p, const struct machine *m,
 		p->zonelist_nid = a->preferred;
 		break;
 	case COORD_POLICY_BIND:
-		p->nodemask = a->nodemask;
+		if (p->hz >= policy_zone(m))
+			p->nodemask = a->nodemask;
 		break;
 	case COORD_POLICY_INTERLEAVE:
 		/* alloc_page_interleave(): that node first, no nodemask */

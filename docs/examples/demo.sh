@@ -36,8 +36,10 @@ for cpu in 0 1 2 3; do
 done
 n kmem-cache create demo_cache 200 --flags SLAB_HWCACHE_ALIGN
 for i in 1 2 3 4 5 6 7 8; do n kmem-cache alloc demo_cache --cpu $((i % 4)) >/dev/null; done
-say "a request no zone can serve: GFP_KERNEL bound to HighMem-only nodes"
-n alloc-pages --order 0 --gfp GFP_KERNEL --membind 1-3 || true
+say "6.1 applies a bind policy from HighMem up only: GFP_KERNEL bound to nodes 1-3 still gets node 0"
+n alloc-pages --order 0 --gfp GFP_KERNEL --membind 1-3
+say "a request no zone can serve: GFP_DMA|__GFP_THISNODE from the CPU of node 2 (no DMA there)"
+n alloc-pages --order 0 --gfp "GFP_DMA|__GFP_THISNODE" --cpu 2 || true
 
 say "numastat"
 n numastat
