@@ -341,6 +341,31 @@ static void handle_zone_op(struct node_job *job)
 	node_reply_count(job, done ? 1 : 0, NULL);
 }
 
+/* ------------------------------------------------------------------ restore after a restart */
+
+/*
+ * The coordinator gives a restarted node the blocks it had recorded for it: each is taken off
+ * the free lists again, with its owner. Slab objects are not restored (their slabs are gone).
+ */
+static void handle_restore(struct node_job *job)
+{
+	const Numasim__Restore *r = job->req->restore;
+	char first[128] = "";
+	uint64_t restored = 0;
+
+	drain_all_pages(job->m);
+	for (size_t i = 0; i < r->n_blocks; i++) {
+		const Numasim__RestoreBlock *b = r->blocks[i];
+
+		if (!claim_free_block(job->m, b->pfn, b->order, MIGRATE_MOVABLE, b->owner))
+			restored++;
+		else if (!first[0])
+			snprintf(first, sizeof(first), "pfn %#llx order %u is not free here",
+				 (unsigned long long)b->pfn, b->order);
+	}
+	node_reply_count(job, restored, first[0] ? first : NULL);
+}
+
 /* ------------------------------------------------------------------ node statistics */
 
 /* The loop adds requests and errors (its counters) before sending. */
@@ -474,6 +499,7 @@ static const struct node_op node_page_ops[] = {
 	NODE_OP(VIEW, "view", NODE_OP_READONLY, handle_view, NULL),
 	NODE_OP(SYSCTL_GET, "sysctl_get", NODE_OP_READONLY, handle_sysctl_get, NULL),
 	NODE_OP(SYSCTL_SET, "sysctl_set", 0, handle_sysctl_set, NULL),
+	NODE_OP(RESTORE, "restore", 0, handle_restore, NULL),
 	{0},
 };
 

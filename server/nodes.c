@@ -159,11 +159,65 @@ static int refuse_register(struct coord_peer *peer, uint64_t id, int nid, int nr
 	return -EINVAL;
 }
 
+static void restore_done(void *arg, Numasim__Response *resp)
+{
+	struct coord *co = arg;
+
+	if (resp && resp->body_case == NUMASIM__RESPONSE__BODY_COUNT)
+		coord_log(co, "restored %llu block(s)%s%s", (unsigned long long)resp->count->count,
+			  resp->count->message && *resp->count->message ? ": " : "",
+			  resp->count->message ? resp->count->message : "");
+	if (resp)
+		numasim__response__free_unpacked(resp, NULL);
+}
+
+/*
+ * A node that registers from a new process lost its memory: give it back the blocks recorded
+ * for it (they stay owned), and forget its slab objects (their slabs cannot be rebuilt).
+ */
+static void restore_node(struct coord *co, int nid)
+{
+	Numasim__Request req = NUMASIM__REQUEST__INIT;
+	Numasim__Restore restore = NUMASIM__RESTORE__INIT;
+	struct coord_owner_rec *recs;
+	uint64_t *keys;
+	size_t n = coord_owner_collect(&co->owners, OWNED_OBJECTS, nid, &keys, &recs);
+	Numasim__RestoreBlock *blocks, **ptrs;
+
+	for (size_t i = 0; i < n; i++)
+		coord_owner_del(&co->owners, OWNED_OBJECTS, keys[i]);
+	if (n)
+		coord_log(co, "node %d restarted: %zu slab object(s) lost", nid, n);
+	free(keys);
+	free(recs);
+	n = coord_owner_collect(&co->owners, OWNED_PAGES, nid, &keys, &recs);
+	blocks = xcalloc(n ? n : 1, sizeof(*blocks));
+	ptrs = xcalloc(n ? n : 1, sizeof(*ptrs));
+	for (size_t i = 0; i < n; i++) {
+		numasim__restore_block__init(&blocks[i]);
+		blocks[i].pfn = keys[i];
+		blocks[i].order = recs[i].order;
+		blocks[i].owner = recs[i].owner;
+		ptrs[i] = &blocks[i];
+	}
+	restore.n_blocks = n;
+	restore.blocks = ptrs;
+	req.body_case = NUMASIM__REQUEST__BODY_RESTORE;
+	req.restore = &restore;
+	if (n)
+		coord_node_call(co, nid, &req, restore_done, co);
+	free(ptrs);
+	free(blocks);
+	free(keys);
+	free(recs);
+}
+
 int coord_node_register(struct coord_peer *peer, const Numasim__Request *req)
 {
 	struct coord *co = peer->co;
 	int nid = req->register_->node;
 	struct coord_node *node;
+	bool restarted;
 
 	if (nid < 0 || nid >= co->m->nr_nodes)
 		return refuse_register(peer, req->id, nid, co->m->nr_nodes);
@@ -172,12 +226,15 @@ int coord_node_register(struct coord_peer *peer, const Numasim__Request *req)
 	peer->role = PEER_NODE;
 	peer->nid = nid;
 	node->link = peer;
+	restarted = node->registered && node->pid != req->register_->pid;
 	node->pid = req->register_->pid;
 	node->last_rx_ms = uv_now(co->loop);
 	node->next_ping_ms = node->last_rx_ms + (uint64_t)co->cfg.heartbeat_ms;
 	node->next_id = 1;
 	co->nodes_up++;
 	send_config(co, peer, req->id, nid);
+	if (restarted)
+		restore_node(co, nid);
 	coord_log(co, "node %d up (pid %u, %s)", nid, node->pid, peer->conn->peer);
 	if (!node->registered) {
 		node->registered = true;

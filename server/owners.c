@@ -77,6 +77,31 @@ void coord_owner_set(struct coord_owners *o, enum coord_owned kind, uint64_t key
 	coord_map_put(&o->owned[kind], key, pack(rec));
 }
 
+size_t coord_owner_collect(const struct coord_owners *o, enum coord_owned kind, int node,
+			   uint64_t **keys, struct coord_owner_rec **recs)
+{
+	size_t iter = 0, n = 0, cap = 0;
+	uint64_t key, v;
+
+	*keys = NULL;
+	*recs = NULL;
+	while (coord_map_next(&o->owned[kind], &iter, &key, &v)) {
+		struct coord_owner_rec rec;
+
+		unpack(v, &rec);
+		if (rec.node != node)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*keys = xrealloc(*keys, cap * sizeof(**keys));
+			*recs = xrealloc(*recs, cap * sizeof(**recs));
+		}
+		(*keys)[n] = key;
+		(*recs)[n++] = rec;
+	}
+	return n;
+}
+
 bool coord_owner_get(const struct coord_owners *o, enum coord_owned kind, uint64_t key,
 		     struct coord_owner_rec *rec)
 {

@@ -61,6 +61,10 @@ bool coord_owner_get(const struct coord_owners *o, enum coord_owned kind, uint64
 		     struct coord_owner_rec *rec);
 bool coord_owner_del(struct coord_owners *o, enum coord_owned kind, uint64_t key);
 
+/* coord_owner_collect - every record of @kind on @node: new arrays (free them), count. */
+size_t coord_owner_collect(const struct coord_owners *o, enum coord_owned kind, int node,
+			   uint64_t **keys, struct coord_owner_rec **recs);
+
 /*
  * coord_owner_check - may identity @who free @key? 0 when it is unrecorded, @who's, or @who
  * is an administrator; -EPERM with "pfn 4660 belongs to client alice" (or "object

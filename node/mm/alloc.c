@@ -651,6 +651,56 @@ static int free_checked(struct machine *m, unsigned long pfn, unsigned int order
 	return 0;
 }
 
+/*
+ * Take the free buddy block that contains [@pfn, @pfn + 2^@order) off the lists, giving the
+ * rest back split around it (expand() in reverse). Caller holds zone->lock.
+ */
+static bool __claim_free_range(struct zone *zone, unsigned long pfn, unsigned int order)
+{
+	for (unsigned int o = order; o < MAX_ORDER; o++) {
+		unsigned long head = pfn & ~((1ul << o) - 1);
+		struct page *page;
+		int mt;
+
+		if (head < zone->zone_start_pfn)
+			return false;
+		page = pfn_to_page(zone, head);
+		if (!(page_flags(page) & PG_buddy) || page->private != o)
+			continue;
+		mt = (int)page->index;
+		del_page_from_free_list(zone, head, o);
+		while (o > order) {
+			o--;
+			if (pfn & (1ul << o)) {
+				add_to_free_list(zone, head, o, mt, false);
+				head += 1ul << o;
+			} else {
+				add_to_free_list(zone, head + (1ul << o), o, mt, false);
+			}
+		}
+		mod_zone_free(zone, -(1l << order));
+		return true;
+	}
+	return false;
+}
+
+int claim_free_block(struct machine *m, unsigned long pfn, unsigned int order, int mt,
+		     uint32_t owner)
+{
+	struct zone *zone = pfn_zone(m, pfn);
+	bool ok;
+
+	if (!zone || order >= MAX_ORDER || (pfn & ((1ul << order) - 1)))
+		return -EINVAL;
+	pthread_mutex_lock(&zone->lock);
+	ok = __claim_free_range(zone, pfn, order);
+	pthread_mutex_unlock(&zone->lock);
+	if (!ok)
+		return -EBUSY;
+	prep_new_page(zone, pfn, order, mt, owner);
+	return 0;
+}
+
 int free_pages(struct machine *m, unsigned long pfn, unsigned int order, int cpu, uint32_t owner)
 {
 	return free_checked(m, pfn, order, cpu, owner, 0);

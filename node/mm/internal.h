@@ -143,6 +143,16 @@ bool rmqueue(int preferred_nid, struct zone *zone, unsigned int order, unsigned 
 	     int mt, int cpu, unsigned long *pfn);
 void __free_pages(struct zone *zone, unsigned long pfn, unsigned int order, int cpu);
 void move_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order, int mt);
+/* Free-list primitives (zone->lock held). */
+void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order, int mt, bool tail);
+void del_page_from_free_list(struct zone *zone, unsigned long pfn, unsigned int order);
+
+/* NR_FREE_PAGES changes only under zone->lock; readers use READ_ONCE. */
+static inline void mod_zone_free(struct zone *zone, long delta)
+{
+	WRITE_ONCE(zone->vm_stat[NR_FREE_PAGES], READ_ONCE(zone->vm_stat[NR_FREE_PAGES]) + delta);
+}
+
 void drain_zone_pages(struct zone *zone);
 
 /* Fallback and the high-atomic reserve (fallback.c). */

@@ -256,6 +256,14 @@ void count_numa_foreign(struct zone *zone);
 bool zone_watermark_ok(const struct zone *z, unsigned int order, unsigned long mark, int hz,
 		       unsigned int alloc_flags);
 
+/*
+ * claim_free_block - allocate exactly [@pfn, @pfn + 2^@order) if it is free in the buddy
+ * lists (drain the pcp lists first): restoring a node's allocations after a restart.
+ * 0, -EBUSY (not free), -EINVAL (not RAM here, misaligned).
+ */
+int claim_free_block(struct machine *m, unsigned long pfn, unsigned int order, int mt,
+		     uint32_t owner);
+
 /* drain_all_pages - empty every pcp list of every zone into the buddy lists. */
 void drain_all_pages(struct machine *m);
 

@@ -58,18 +58,12 @@ void set_pageblock_migratetype(struct zone *zone, unsigned long pfn, int mt)
 	WRITE_ONCE(zone->pageblock_flags[i], (uint8_t)mt);
 }
 
-static inline void mod_zone_free(struct zone *zone, long delta)
-{
-	WRITE_ONCE(zone->vm_stat[NR_FREE_PAGES], READ_ONCE(zone->vm_stat[NR_FREE_PAGES]) + delta);
-}
-
 static inline bool pfn_in_zone(const struct zone *zone, unsigned long pfn)
 {
 	return pfn >= zone->zone_start_pfn && pfn < zone_end_pfn(zone);
 }
 
-static void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order, int mt,
-			     bool tail)
+void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order, int mt, bool tail)
 {
 	pg_data_t *pgdat = zone->zone_pgdat;
 	uint32_t idx = pfn_idx(pgdat, pfn);
@@ -83,7 +77,7 @@ static void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int 
 	WRITE_ONCE(area->nr_free, area->nr_free + 1);
 }
 
-static void del_page_from_free_list(struct zone *zone, unsigned long pfn, unsigned int order)
+void del_page_from_free_list(struct zone *zone, unsigned long pfn, unsigned int order)
 {
 	pg_data_t *pgdat = zone->zone_pgdat;
 	uint32_t idx = pfn_idx(pgdat, pfn);

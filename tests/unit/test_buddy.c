@@ -516,7 +516,43 @@ static void test_zone_dump(void)
 	machine_free(m);
 }
 
+/* A restarted node gets its blocks back: claim_free_block() on a fresh machine. */
+static void test_claim_free_block(void)
+{
+	static const struct {
+		gfp_t gfp;
+		unsigned int order;
+	} reqs[] = {{GFP_KERNEL, 0}, {GFP_KERNEL, 3},	 {GFP_HIGHUSER_MOVABLE, 9},
+		    {GFP_DMA, 2},    {GFP_HIGHUSER, 10}, {GFP_KERNEL, 1}};
+	struct machine *a = boot_1g(true), *b = boot_1g(true);
+	unsigned long pfn[ARRAY_SIZE(reqs)];
+
+	for (size_t i = 0; i < ARRAY_SIZE(reqs); i++)
+		CU_ASSERT_EQUAL_FATAL(__alloc_pages(a, &pfn[i], reqs[i].gfp, reqs[i].order, 0, -1,
+						    0, OWNER, NULL),
+				      0);
+	drain_all_pages(b);
+	for (size_t i = 0; i < ARRAY_SIZE(reqs); i++) {
+		int mt = gfp_migratetype(reqs[i].gfp);
+
+		CU_ASSERT_EQUAL(claim_free_block(b, pfn[i], reqs[i].order, mt, OWNER), 0);
+		CU_ASSERT_EQUAL(claim_free_block(b, pfn[i], reqs[i].order, mt, OWNER), -EBUSY);
+	}
+	CU_ASSERT_EQUAL(claim_free_block(b, pfn[1] + 1, 3, 0, OWNER), -EINVAL); /* misaligned */
+	CU_ASSERT_EQUAL(claim_free_block(b, 0xa0, 0, 0, OWNER), -EINVAL);	/* a hole */
+	ASSERT_VERIFIED(b);
+	for (size_t i = 0; i < ARRAY_SIZE(reqs); i++) {
+		CU_ASSERT_EQUAL(free_pages(b, pfn[i], reqs[i].order, 0, OWNER), 0);
+		CU_ASSERT_EQUAL(free_pages(a, pfn[i], reqs[i].order, 0, OWNER), 0);
+	}
+	ASSERT_VERIFIED(a);
+	ASSERT_VERIFIED(b);
+	machine_free(a);
+	machine_free(b);
+}
+
 static CU_TestInfo tests[] = {
+	{"claim_free_block restores blocks", test_claim_free_block},
 	{"boot free lists are address-ascending", test_boot_lists_ascending},
 	{"orders 0..10 per zone merge back to boot", test_orders_merge_back},
 	{"expand puts upper halves at the heads", test_expand_heads},
