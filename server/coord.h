@@ -72,6 +72,7 @@ typedef void (*coord_reply_fn)(void *arg, Numasim__Response *resp);
 struct coord_node {
 	struct coord_peer *link;  /* its connection, NULL while down */
 	bool registered;	  /* registered at least once */
+	bool restoring;		  /* its blocks are being given back: route around it */
 	uint32_t pid;		  /* Register.pid */
 	uint64_t last_rx_ms;	  /* loop time of its last frame */
 	uint64_t next_ping_ms;	  /* loop time of the next heartbeat */

@@ -38,7 +38,8 @@ void coord_request_init(Numasim__Request *req)
 
 bool coord_node_is_up(const struct coord *co, int nid)
 {
-	return nid >= 0 && nid < co->m->nr_nodes && co->nodes[nid].link;
+	return nid >= 0 && nid < co->m->nr_nodes && co->nodes[nid].link &&
+	       !co->nodes[nid].restoring;
 }
 
 bool coord_nodes_ready(const struct coord *co)
@@ -159,10 +160,19 @@ static int refuse_register(struct coord_peer *peer, uint64_t id, int nid, int nr
 	return -EINVAL;
 }
 
+struct restore_ctx {
+	struct coord *co; /* the server */
+	int nid;	  /* the node being restored */
+};
+
+/* The restore is a barrier: the node serves nothing else until its blocks are back. */
 static void restore_done(void *arg, Numasim__Response *resp)
 {
-	struct coord *co = arg;
+	struct restore_ctx *rc = arg;
+	struct coord *co = rc->co;
 
+	co->nodes[rc->nid].restoring = false;
+	free(rc);
 	if (resp && resp->body_case == NUMASIM__RESPONSE__BODY_COUNT)
 		coord_log(co, "restored %llu block(s)%s%s", (unsigned long long)resp->count->count,
 			  resp->count->message && *resp->count->message ? ": " : "",
@@ -204,8 +214,15 @@ static void restore_node(struct coord *co, int nid)
 	restore.blocks = ptrs;
 	req.body_case = NUMASIM__REQUEST__BODY_RESTORE;
 	req.restore = &restore;
-	if (n)
-		coord_node_call(co, nid, &req, restore_done, co);
+	if (n) {
+		struct restore_ctx *rc = xmalloc(sizeof(*rc));
+
+		*rc = (struct restore_ctx){co, nid};
+		if (coord_node_call(co, nid, &req, restore_done, rc))
+			free(rc);
+		else
+			co->nodes[nid].restoring = true;
+	}
 	free(ptrs);
 	free(blocks);
 	free(keys);
