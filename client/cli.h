@@ -136,6 +136,7 @@ int cli_view(int argc, char **argv); /* argv[0] names the view */
 int cli_sysctl(int argc, char **argv);
 int cli_ping(int argc, char **argv);
 int cli_cluster(int argc, char **argv);
+int cli_bench(int argc, char **argv);
 
 extern const char cli_hardware_usage[], cli_alloc_pages_usage[], cli_free_pages_usage[];
 extern const char cli_kmalloc_usage[], cli_kfree_usage[], cli_ksize_usage[];

@@ -50,6 +50,8 @@ static const struct cli_command commands[] = {
 	 CLI_CMD_REMOTE},
 	{"cluster", cli_cluster, "start, inspect and stop a local cluster", cli_cluster_usage,
 	 CLI_CMD_REMOTE},
+	{"bench", cli_bench, "load generator: throughput, latency, fragmentation", NULL,
+	 CLI_CMD_REMOTE},
 	{"help", cli_help, "list the commands", NULL, 0},
 };
 
