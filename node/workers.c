@@ -5,9 +5,11 @@
  * worker for what names no CPU (views, sysctls, stats, zone ops, boot).
  *
  * Each worker has a locked FIFO of jobs and a condition variable; the loop pushes, the
- * worker pops one job at a time, runs it with no lock held and pushes it to the results
- * queue, whose uv_async_t wakes the loop. The loop takes the results queue whole, so one
- * wake-up answers every job finished meanwhile (uv_async_send coalesces).
+ * worker takes its whole queue at once, runs the jobs in order with no lock held and
+ * appends them all to the results queue in one step, whose uv_async_t wakes the loop. The
+ * loop takes the results queue whole, so one wake-up answers every job finished meanwhile
+ * (uv_async_send coalesces), and a burst of n jobs costs the worker one lock round and one
+ * wake-up of the loop, not n.
  *
  * Invariant: a job is on exactly one list at a time (a worker queue, the results queue or
  * the loop's hands), so it is never touched by two threads at once.
@@ -35,17 +37,23 @@ int node_results_init(struct node_results *r, uv_loop_t *loop, uv_async_cb cb, v
 	return 0;
 }
 
+/* Append the list @head..@tail (tail->next == NULL) and wake the loop once. */
+static void results_push_list(struct node_results *r, struct node_job *head, struct node_job *tail)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->tail)
+		r->tail->next = head;
+	else
+		r->head = head;
+	r->tail = tail;
+	pthread_mutex_unlock(&r->lock);
+	uv_async_send(&r->async);
+}
+
 void node_results_push(struct node_results *r, struct node_job *job)
 {
 	job->next = NULL;
-	pthread_mutex_lock(&r->lock);
-	if (r->tail)
-		r->tail->next = job;
-	else
-		r->head = job;
-	r->tail = job;
-	pthread_mutex_unlock(&r->lock);
-	uv_async_send(&r->async);
+	results_push_list(r, job, job);
 }
 
 struct node_job *node_results_take(struct node_results *r)
@@ -61,32 +69,32 @@ struct node_job *node_results_take(struct node_results *r)
 
 /* ------------------------------------------------------------------ one worker */
 
-/* Pop the oldest job, waiting for one; NULL when asked to stop. */
-static struct node_job *worker_pop(struct node_worker *w)
+/* Take every queued job, oldest first, waiting for one; NULL when asked to stop. */
+static struct node_job *worker_take(struct node_worker *w, struct node_job **tail)
 {
-	struct node_job *job = NULL;
+	struct node_job *list = NULL;
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->head && !w->stop)
 		pthread_cond_wait(&w->wake, &w->lock);
 	if (!w->stop) {
-		job = w->head;
-		w->head = job->next;
-		if (!w->head)
-			w->tail = NULL;
+		list = w->head;
+		*tail = w->tail;
+		w->head = w->tail = NULL;
 	}
 	pthread_mutex_unlock(&w->lock);
-	return job;
+	return list;
 }
 
 static void *worker_main(void *arg)
 {
 	struct node_worker *w = arg;
-	struct node_job *job;
+	struct node_job *list, *tail;
 
-	while ((job = worker_pop(w))) {
-		node_job_run(job);
-		node_results_push(w->results, job);
+	while ((list = worker_take(w, &tail))) {
+		for (struct node_job *job = list; job; job = job->next)
+			node_job_run(job);
+		results_push_list(w->results, list, tail);
 	}
 	return NULL;
 }

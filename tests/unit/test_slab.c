@@ -622,7 +622,7 @@ static void test_merge_same_flags(void)
 		CHECK(s != plain && !strcmp(s->sysfs_id, same[i].id), "%s: id %s, want %s",
 		      same[i].name, s->sysfs_id, same[i].id);
 		CHECK(!same[i].kmalloc || s != find(m, same[i].kmalloc), "%s merged into %s",
-		      same[i].name, same[i].kmalloc);
+		      same[i].name, same[i].kmalloc ? same[i].kmalloc : "-");
 	}
 	/* the same flags (plus HWCACHE_ALIGN, which is not a MERGE_SAME flag) merge again */
 	CHECK(create(m, "pid", 64, 0, SLAB_ACCOUNT | SLAB_HWCACHE_ALIGN, false) == made[0],
