@@ -110,6 +110,8 @@ static void on_frame(struct nsim_conn *c, const uint8_t *payload, size_t len)
 {
 	struct node_peer *p = c->data;
 
+	if (p->coordinator)
+		p->d->link_rx_ms = uv_now(p->d->loop);
 	if (p->coordinator && !p->registered)
 		node_link_on_frame(p, payload, len);
 	else

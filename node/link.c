@@ -70,6 +70,7 @@ static void link_connected(struct nsim_conn *c, int status, void *data)
 	}
 	d->retry_logged = false;
 	d->link = p;
+	d->link_rx_ms = uv_now(d->loop);
 	node_log("connected to coordinator %s; registering as node %d", d->coord_addr, d->nid);
 	link_register(d, p);
 }
@@ -83,10 +84,27 @@ static void link_attempt(uv_timer_t *t)
 		link_connected(NULL, ret, d);
 }
 
+/*
+ * The coordinator pings every heartbeat (500 ms by default). A link that carried nothing for
+ * NODE_LINK_IDLE_MS is dead even if TCP has not noticed (a partition drops the FIN): close it
+ * and register again.
+ */
+static void link_idle_check(uv_timer_t *t)
+{
+	struct node_daemon *d = t->data;
+
+	if (!d->link || d->stopping || uv_now(d->loop) - d->link_rx_ms < NODE_LINK_IDLE_MS)
+		return;
+	node_log("the coordinator has been silent for %u ms; reconnecting", NODE_LINK_IDLE_MS);
+	nsim_conn_close(d->link->conn);
+}
+
 void node_link_start(struct node_daemon *d)
 {
 	d->backoff_ms = NODE_BACKOFF_MIN_MS;
 	d->retry.data = d;
+	d->idle.data = d;
+	uv_timer_start(&d->idle, link_idle_check, 1000, 1000);
 	link_attempt(&d->retry);
 }
 

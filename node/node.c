@@ -72,6 +72,7 @@ int node_daemon_init(struct node_daemon *d, uv_loop_t *loop)
 	d->loop = loop;
 	d->start_ns = uv_hrtime();
 	uv_timer_init(loop, &d->retry);
+	uv_timer_init(loop, &d->idle);
 	uv_signal_init(loop, &d->sigterm);
 	uv_signal_init(loop, &d->sigint);
 	ret = node_results_init(&d->results, loop, node_results_cb, d);
@@ -103,6 +104,7 @@ static void listener_closed(uv_handle_t *h)
 static void close_handles(struct node_daemon *d)
 {
 	uv_close((uv_handle_t *)&d->retry, NULL);
+	uv_close((uv_handle_t *)&d->idle, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	if (d->listening)

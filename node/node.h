@@ -40,6 +40,7 @@
 #define NODE_VERSION "numasim-node 0.1.0"
 #define NODE_BACKOFF_MIN_MS 200	 /* first reconnection delay */
 #define NODE_BACKOFF_MAX_MS 2000 /* cap of the doubling delay */
+#define NODE_LINK_IDLE_MS 5000 /* a coordinator silent this long is gone (it pings every 500 ms) */
 
 struct node_daemon;
 struct node_job;
@@ -232,6 +233,8 @@ struct node_daemon {
 	uint64_t start_ns;	 /* uv_hrtime() at start */
 
 	uv_timer_t retry;		/* next connection attempt */
+	uv_timer_t idle;		/* checks that the coordinator is still talking */
+	uint64_t link_rx_ms;		/* loop time of the coordinator's last frame */
 	unsigned int backoff_ms;	/* delay before the next attempt */
 	bool retry_logged;		/* "not answering" said once per outage */
 	struct node_peer *link;		/* the coordinator connection (NULL: none) */
