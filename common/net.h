@@ -19,6 +19,7 @@
 #ifndef NUMASIM_COMMON_NET_H
 #define NUMASIM_COMMON_NET_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -112,6 +113,10 @@ const char *nsim_status_name(Numasim__Status status);
 /* nsim_response_init - a Response for @id with @status and a formatted one-line message. */
 void nsim_response_init(Numasim__Response *r, uint64_t id, Numasim__Status status, char *msgbuf,
 			size_t msglen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* nsim_response_vinit - nsim_response_init() with a va_list. */
+void nsim_response_vinit(Numasim__Response *r, uint64_t id, Numasim__Status status, char *msgbuf,
+			 size_t msglen, const char *fmt, va_list ap);
 
 /* nsim_parse_host_port - "host:port" (or ":port", or "port") into parts. 0 or -EINVAL. */
 int nsim_parse_host_port(const char *s, char *host, size_t hostlen, int *port);

@@ -32,18 +32,24 @@ const char *nsim_status_name(Numasim__Status status)
 	return "UNKNOWN_STATUS";
 }
 
+void nsim_response_vinit(Numasim__Response *r, uint64_t id, Numasim__Status status, char *msgbuf,
+			 size_t msglen, const char *fmt, va_list ap)
+{
+	numasim__response__init(r);
+	r->id = id;
+	r->status = status;
+	if (fmt && msgbuf && msglen) {
+		vsnprintf(msgbuf, msglen, fmt, ap);
+		r->message = msgbuf;
+	}
+}
+
 void nsim_response_init(Numasim__Response *r, uint64_t id, Numasim__Status status, char *msgbuf,
 			size_t msglen, const char *fmt, ...)
 {
 	va_list ap;
 
-	numasim__response__init(r);
-	r->id = id;
-	r->status = status;
-	if (fmt && msgbuf && msglen) {
-		va_start(ap, fmt);
-		vsnprintf(msgbuf, msglen, fmt, ap);
-		va_end(ap);
-		r->message = msgbuf;
-	}
+	va_start(ap, fmt);
+	nsim_response_vinit(r, id, status, msgbuf, msglen, fmt, ap);
+	va_end(ap);
 }

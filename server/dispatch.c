@@ -195,15 +195,13 @@ void coord_call_reply(struct coord_call *call, Numasim__Response *resp)
 
 void coord_call_fail(struct coord_call *call, Numasim__Status status, const char *fmt, ...)
 {
-	Numasim__Response resp = NUMASIM__RESPONSE__INIT;
+	Numasim__Response resp;
 	char msg[COORD_MSGLEN];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	nsim_response_vinit(&resp, 0, status, msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	resp.status = status;
-	resp.message = msg;
 	coord_call_reply(call, &resp);
 }
 
@@ -327,16 +325,13 @@ static void frame_error(struct coord_peer *peer, uint64_t id, Numasim__Status st
 static void frame_error(struct coord_peer *peer, uint64_t id, Numasim__Status status,
 			const char *fmt, ...)
 {
-	Numasim__Response resp = NUMASIM__RESPONSE__INIT;
+	Numasim__Response resp;
 	char msg[COORD_MSGLEN];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	nsim_response_vinit(&resp, id, status, msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	resp.id = id;
-	resp.status = status;
-	resp.message = msg;
 	cmd_count(CMD_FRAME, status, uv_hrtime());
 	nsim_conn_send_msg(peer->conn, &resp.base);
 	nsim_conn_close(peer->conn);
