@@ -222,8 +222,11 @@ static void prep_new_page(struct zone *zone, unsigned long pfn, unsigned int ord
 	__atomic_store_n(&page->_refcount, 1, __ATOMIC_RELEASE); /* publishes the above */
 }
 
-int zone_try_alloc(struct zone *zone, unsigned long *pfn, const struct zone_request *rq,
-		   struct zone_refusal_info *info)
+/* The body of zone_try_alloc(), inlined into the in-process zonelist walk. */
+static inline __attribute__((always_inline)) int __zone_try_alloc(struct zone *zone,
+								  unsigned long *pfn,
+								  const struct zone_request *rq,
+								  struct zone_refusal_info *info)
 {
 	long mark = (long)wmark_pages(zone, rq->alloc_flags & ALLOC_WMARK_MASK);
 	enum zone_refusal why = REFUSE_NONE;
@@ -247,6 +250,12 @@ int zone_try_alloc(struct zone *zone, unsigned long *pfn, const struct zone_requ
 	if (rq->alloc_flags & ALLOC_HIGHATOMIC)
 		reserve_highatomic_pageblock(zone, *pfn);
 	return 0;
+}
+
+int zone_try_alloc(struct zone *zone, unsigned long *pfn, const struct zone_request *rq,
+		   struct zone_refusal_info *info)
+{
+	return __zone_try_alloc(zone, pfn, rq, info);
 }
 
 void count_numa_foreign(struct zone *zone)
@@ -280,7 +289,7 @@ static bool get_page_from_freelist(struct alloc_context *ac, unsigned int order,
 			trace_zone(ac, zone, &info);
 			continue;
 		}
-		if (zone_try_alloc(zone, pfn, &rq, &info)) {
+		if (__zone_try_alloc(zone, pfn, &rq, &info)) {
 			trace_zone(ac, zone, &info);
 			continue;
 		}
