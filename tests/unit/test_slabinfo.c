@@ -107,14 +107,10 @@ static struct machine *boot_capture(void)
 	return boot(1, -1);
 }
 
+/* After every test: the zones still satisfy their invariants (mm_debug.c). */
 static void verify_and_free(struct machine *m)
 {
-	char err[MM_ERRLEN];
-	int ret = machine_verify(m, err);
-
-	if (ret)
-		fprintf(stderr, "\n    machine_verify: %s\n", err);
-	CU_ASSERT_EQUAL(ret, 0);
+	ASSERT_VERIFIED(m);
 	machine_free(m);
 }
 
