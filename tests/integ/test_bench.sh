@@ -19,8 +19,7 @@ set -u
 NUMASIM=${1:?usage: test_bench.sh path/to/numasim}
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/numasim-bench.XXXXXX")
 unset NUMASIM_SERVER NUMASIM_CLIENT NUMASIM_RUN_DIR
-failures=0
-checks=0
+. "$(dirname "$0")/lib.sh"
 CLUSTERS=""
 
 cleanup() {
@@ -30,34 +29,6 @@ cleanup() {
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
-
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $*" >&2
-}
-
-# run EXPECTED_STATUS ARGS...: numasim ARGS, stdout in $DIR/out, stderr in $DIR/err.
-run() {
-	want=$1
-	shift
-	checks=$((checks + 1))
-	"$NUMASIM" "$@" >"$DIR/out" 2>"$DIR/err"
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		fail "numasim $* exited $got, expected $want; stderr: $(cat "$DIR/err")"
-		return 1
-	fi
-	if [ "$want" -ne 0 ] && [ "$(wc -l <"$DIR/err")" -ne 1 ]; then
-		fail "numasim $*: expected one line on stderr, got: $(cat "$DIR/err")"
-	fi
-	return 0
-}
-
-# expect PATTERN FILE: a line of FILE matches the grep -E pattern.
-expect() {
-	checks=$((checks + 1))
-	grep -Eq -- "$1" "$2" || fail "expected /$1/ in $2: $(head -c 400 "$2")"
-}
 
 # up NAME: a fresh 2-node cluster in $DIR/NAME; NUMASIM_SERVER points at it.
 up() {
@@ -79,10 +50,7 @@ down() {
 			fail "pid $pid of $1 outlived cluster down"
 		fi
 	done
-	if grep -lE "AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error" \
-		"$DIR/$1"/*.log 2>/dev/null; then
-		fail "a daemon of $1 left a sanitizer report"
-	fi
+	no_sanitizer_reports "a daemon of $1" "$DIR/$1"/*.log
 }
 
 # alive: the cluster still answers with both nodes up (no daemon crashed under the load).
@@ -223,5 +191,4 @@ run 1 bench --replay "$DIR/nonexistent.trace" && expect "cannot read" "$DIR/err"
 down bad
 CLUSTERS=""
 
-echo "test_bench: $checks checks, $failures failures"
-[ "$failures" -eq 0 ]
+finish test_bench

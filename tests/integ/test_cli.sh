@@ -13,43 +13,13 @@ NODES=${2:-2}
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/numasim-integ.XXXXXX")
 export NUMASIM_RUN_DIR="$DIR"
 unset NUMASIM_SERVER NUMASIM_CLIENT
-failures=0
-checks=0
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	"$NUMASIM" cluster down >/dev/null 2>&1
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
-
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $*" >&2
-}
-
-# run EXPECTED_STATUS CMD...: runs numasim, keeps stdout in $out and stderr in $err.
-run() {
-	want=$1
-	shift
-	checks=$((checks + 1))
-	out=$("$NUMASIM" "$@" 2>"$DIR/stderr")
-	got=$?
-	err=$(cat "$DIR/stderr")
-	if [ "$got" -ne "$want" ]; then
-		fail "numasim $* exited $got, expected $want; stdout: $out; stderr: $err"
-		return 1
-	fi
-	if [ "$want" -ne 0 ] && [ "$(printf '%s\n' "$err" | wc -l)" -ne 1 ]; then
-		fail "numasim $*: expected one line on stderr, got: $err"
-	fi
-	return 0
-}
-
-# expect TEXT WHERE: the last run's stdout (out) or stderr (err) matches the grep -E pattern.
-expect() {
-	eval "text=\$$2"
-	printf '%s\n' "$text" | grep -Eq -- "$1" || fail "expected /$1/ in $2 of the last run: $text"
-}
 
 # ---- cluster up on an ephemeral port
 run 0 -s 127.0.0.1:0 cluster up --nodes "$NODES" || exit 1
@@ -151,10 +121,7 @@ for pid in $PIDS; do
 	fi
 done
 [ ! -e "$DIR/cluster" ] || fail "$DIR/cluster is still there"
-if grep -lE "AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error" "$DIR"/*.log 2>/dev/null; then
-	fail "a daemon left a sanitizer report"
-fi
+no_sanitizer_reports "a daemon" "$DIR"/*.log
 run 1 cluster status && expect "no cluster recorded" err
 
-echo "test_cli: $checks checks, $failures failures"
-[ "$failures" -eq 0 ]
+finish test_cli
