@@ -30,15 +30,10 @@ static struct machine *boot_1g(bool late_frees)
 	for (int z = 0; z < MAX_NR_ZONES && !late_frees; z++)
 		cfg.late_free[z] = 0;
 	ret = machine_new(&m, &cfg, err);
-	CU_assertImplementation(ret == 0, __LINE__, ret ? err : "boot", __FILE__, "", CU_TRUE);
+	ASSERT_BOOTED(ret, err);
 	/* boot leaves the slab layer's refill on CPU 0's list: start with empty lists */
 	drain_all_pages(m);
 	return m;
-}
-
-static struct zone *zone_of(struct machine *m, int z)
-{
-	return &m->node_data[0]->node_zones[z];
 }
 
 static unsigned long first_pfn(const struct zone *zone, unsigned int order, int mt)

@@ -226,8 +226,7 @@ static void test_captures(void)
 		struct machine *m = NULL;
 		int ret = machine_new(&m, &cfg, err);
 
-		CU_assertImplementation(ret == 0, __LINE__, ret ? err : "boot", __FILE__, "",
-					CU_TRUE);
+		ASSERT_BOOTED(ret, err);
 		for (int z = ZONE_DMA; z <= ZONE_HIGHMEM; z++) {
 			const struct zone *zone = &m->node_data[0]->node_zones[z];
 			unsigned long late =
@@ -284,7 +283,7 @@ static void test_boot_matches_layout(void)
 
 	cfg.movablecore_bytes = 512 * MiB;
 	ret = machine_new(&m, &cfg, err);
-	CU_assertImplementation(ret == 0, __LINE__, ret ? err : "boot", __FILE__, "", CU_TRUE);
+	ASSERT_BOOTED(ret, err);
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		const struct zone_layout *zl = lzone(&m->layout, (enum zone_type)z);
 		struct zone *zone = &m->node_data[0]->node_zones[z];

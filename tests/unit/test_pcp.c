@@ -27,15 +27,10 @@ static struct machine *boot(enum mm_arch arch, uint64_t mem, int ncpus)
 	cfg.mem_bytes = mem;
 	cfg.ncpus = ncpus;
 	ret = machine_new(&m, &cfg, err);
-	CU_assertImplementation(ret == 0, __LINE__, ret ? err : "boot", __FILE__, "", CU_TRUE);
+	ASSERT_BOOTED(ret, err);
 	/* boot leaves the slab layer's refill on CPU 0's list: start with empty lists */
 	drain_all_pages(m);
 	return m;
-}
-
-static struct zone *zone_of(struct machine *m, int z)
-{
-	return &m->node_data[0]->node_zones[z];
 }
 
 static int pindex(int mt, unsigned int order)

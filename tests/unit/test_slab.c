@@ -141,19 +141,6 @@ static long slab_bytes(struct machine *m, int nid, enum node_stat_item item)
 	return __atomic_load_n(&m->node_data[nid]->vm_stat[item], __ATOMIC_RELAXED);
 }
 
-/* Pages the page allocator holds: free plus on pcp lists, over every zone. */
-static unsigned long free_pages_now(struct machine *m)
-{
-	unsigned long n = 0;
-
-	for_each_node(m, nid) for_each_zone_of(m->node_data[nid], zone)
-	{
-		if (populated_zone(zone))
-			n += zone_page_state(zone, NR_FREE_PAGES) + zone_pcp_count(zone);
-	}
-	return n;
-}
-
 static struct zone *addr_zone(struct machine *m, unsigned long addr)
 {
 	unsigned long pfn = virt_to_pfn(m, addr);

@@ -120,18 +120,6 @@ static long slab_bytes(struct machine *m)
 	return sum;
 }
 
-static unsigned long free_pages_now(struct machine *m)
-{
-	unsigned long n = 0;
-
-	for_each_node(m, nid) for_each_zone_of(m->node_data[nid], zone)
-	{
-		if (populated_zone(zone))
-			n += zone_page_state(zone, NR_FREE_PAGES) + zone_pcp_count(zone);
-	}
-	return n;
-}
-
 /* Shrink every cache: afterwards only slabs holding objects remain. */
 static void shrink_all(struct machine *m)
 {
@@ -626,7 +614,7 @@ static void test_soak(void)
 	cfg.ncpus = 4;
 	cfg.nr_nodes = 2; /* both with lowmem: node 1 spans 512 MiB .. 1 GiB */
 	ret = machine_new(&x->m, &cfg, err);
-	CU_assertImplementation(ret == 0, __LINE__, ret ? err : "boot", __FILE__, "", CU_TRUE);
+	ASSERT_BOOTED(ret, err);
 	shrink_all(x->m);
 	bytes0 = slab_bytes(x->m);
 	free0 = free_pages_now(x->m);
@@ -832,7 +820,7 @@ static void test_threads(void)
 	cfg.ncpus = MT_THREADS;
 	cfg.nr_nodes = 2;
 	ret = machine_new(&sh.m, &cfg, err);
-	CU_assertImplementation(ret == 0, __LINE__, ret ? err : "boot", __FILE__, "", CU_TRUE);
+	ASSERT_BOOTED(ret, err);
 	ret = kmem_cache_create(sh.m, &sh.cache, "mt_cache", 200, 0, SLAB_HWCACHE_ALIGN, true);
 	CU_ASSERT_FATAL(ret == 0);
 	sh.nr_granules = sh.m->layout.max_low_pfn << (PAGE_SHIFT - 3);
@@ -973,7 +961,7 @@ static void test_names_under_churn(void)
 	cfg.mem_bytes = 512 * MiB;
 	cfg.ncpus = (int)ARRAY_SIZE(cpus);
 	ret = machine_new(&sh.m, &cfg, err);
-	CU_assertImplementation(ret == 0, __LINE__, ret ? err : "boot", __FILE__, "", CU_TRUE);
+	ASSERT_BOOTED(ret, err);
 	ret = kmem_cache_create(sh.m, &sh.keep, "names_keep", 96, 0, 0, false);
 	CU_ASSERT_FATAL(ret == 0);
 	for (size_t i = 0; i < ARRAY_SIZE(cpus); i++) {

@@ -211,7 +211,7 @@ static void soak_machine(size_t i, uint64_t seed)
 	cfg.ncpus = soak_machines[i].ncpus;
 	cfg.nr_nodes = soak_machines[i].nr_nodes;
 	ret = machine_new(&s.m, &cfg, err);
-	CU_assertImplementation(ret == 0, __LINE__, ret ? err : "boot", __FILE__, "", CU_TRUE);
+	ASSERT_BOOTED(ret, err);
 	s.bitmap = calloc(s.m->layout.max_pfn / 8 + 1, 1);
 	s.live = calloc((size_t)soak_machines[i].steps, sizeof(*s.live));
 	CU_ASSERT_FATAL(s.bitmap && s.live);

@@ -26,13 +26,8 @@ static struct machine *boot_1g(void)
 	cfg.mem_bytes = 1 * GiB;
 	cfg.ncpus = 2;
 	ret = machine_new(&m, &cfg, err);
-	CU_assertImplementation(ret == 0, __LINE__, ret ? err : "boot", __FILE__, "", CU_TRUE);
+	ASSERT_BOOTED(ret, err);
 	return m;
-}
-
-static struct zone *zone_of(struct machine *m, int z)
-{
-	return &m->node_data[0]->node_zones[z];
 }
 
 /* Everything a sysctl may change, to prove that a refused write changed nothing. */

@@ -224,7 +224,7 @@ static void test_threads(void)
 	cfg.mem_bytes = 1 * GiB;
 	cfg.ncpus = NR_WORKERS;
 	ret = machine_new(&sh->m, &cfg, err);
-	CU_assertImplementation(ret == 0, __LINE__, ret ? err : "boot", __FILE__, "", CU_TRUE);
+	ASSERT_BOOTED(ret, err);
 	sh->bitmap = calloc(sh->m->layout.max_pfn / 8 + 1, 1);
 	CU_ASSERT_FATAL(sh->bitmap != NULL);
 	pthread_mutex_init(&sh->lock, NULL);

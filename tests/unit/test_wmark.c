@@ -18,13 +18,8 @@ static struct machine *boot(const struct machine_config *cfg)
 	struct machine *m = NULL;
 	int ret = machine_new(&m, cfg, err);
 
-	CU_assertImplementation(ret == 0, __LINE__, ret ? err : "boot", __FILE__, "", CU_TRUE);
+	ASSERT_BOOTED(ret, err);
 	return m;
-}
-
-static struct zone *zone_of(struct machine *m, enum zone_type z)
-{
-	return &m->node_data[0]->node_zones[z];
 }
 
 /* What a zone of a booted machine must show. */

@@ -64,7 +64,7 @@ static struct machine *boot(const struct machine_config *cfg)
 	struct machine *m = NULL;
 	int ret = machine_new(&m, cfg, err);
 
-	CU_assertImplementation(ret == 0, __LINE__, ret ? err : "boot", __FILE__, "", CU_TRUE);
+	ASSERT_BOOTED(ret, err);
 	return m;
 }
 

@@ -23,6 +23,31 @@
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
 
+/* ASSERT_BOOTED - machine_new() returned 0; otherwise its message fails the test, fatally. */
+#define ASSERT_BOOTED(ret, err) \
+	CU_assertImplementation((ret) == 0, __LINE__, (ret) ? (err) : "boot", __FILE__, "", CU_TRUE)
+
+/* zone_of - zone @z of node 0. */
+static inline struct zone *zone_of(struct machine *m, int z)
+{
+	return &m->node_data[0]->node_zones[z];
+}
+
+/* free_pages_now - pages the page allocator holds: free plus on pcp lists, every zone. */
+static inline unsigned long free_pages_now(struct machine *m)
+{
+	unsigned long n = 0;
+
+	for (int nid = 0; nid < m->nr_nodes; nid++)
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &m->node_data[nid]->node_zones[z];
+
+			if (populated_zone(zone))
+				n += zone_page_state(zone, NR_FREE_PAGES) + zone_pcp_count(zone);
+		}
+	return n;
+}
+
 /* ASSERT_VERIFIED - machine_verify() is clean; its first finding is the failure message. */
 #define ASSERT_VERIFIED(m)                                                                      \
 	do {                                                                                    \
