@@ -39,6 +39,7 @@ struct nsim_framer {
 	size_t len;	    /* bytes in buf */
 	size_t cap;	    /* bytes allocated */
 	uint32_t max_frame; /* largest payload accepted */
+	uint32_t refused;   /* length a frame above max_frame announced */
 };
 
 typedef void (*nsim_frame_cb)(void *arg, const uint8_t *payload, size_t len);
@@ -87,6 +88,9 @@ typedef void (*nsim_accept_cb)(struct nsim_conn *c, void *data);
 int nsim_listen(uv_loop_t *loop, uv_tcp_t *server, const char *addr_port, uint32_t max_frame,
 		const struct nsim_conn_ops *ops, nsim_accept_cb on_accept, void *data,
 		int *port_out);
+
+/* nsim_listen_close - close a listener from nsim_listen() and free its accept state. */
+void nsim_listen_close(uv_tcp_t *server);
 
 /*
  * nsim_connect - connect to "HOST:PORT"; @on_connected gets the connection or NULL (with

@@ -65,7 +65,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		if (nsim_framer_feed(&c->framer, (const uint8_t *)buf->base, (size_t)n, deliver,
 				     c)) {
 			if (c->ops->on_oversize)
-				c->ops->on_oversize(c, c->framer.len);
+				c->ops->on_oversize(c, c->framer.refused);
 			nsim_conn_close(c);
 		}
 	} else if (n < 0) {
@@ -259,6 +259,18 @@ int nsim_listen(uv_loop_t *loop, uv_tcp_t *server, const char *addr_port, uint32
 					  : ((struct sockaddr_in *)&bound)->sin_port);
 	}
 	return 0;
+}
+
+static void listener_closed(uv_handle_t *h)
+{
+	free(h->data);
+	h->data = NULL;
+}
+
+void nsim_listen_close(uv_tcp_t *server)
+{
+	if (!uv_is_closing((uv_handle_t *)server))
+		uv_close((uv_handle_t *)server, listener_closed);
 }
 
 struct connect_req {

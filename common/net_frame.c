@@ -70,8 +70,10 @@ int nsim_framer_feed(struct nsim_framer *f, const uint8_t *data, size_t n, nsim_
 			n -= k;
 			if (f->len < PREFIX)
 				break;
-			if (get_be32(f->buf) > f->max_frame)
+			if (get_be32(f->buf) > f->max_frame) {
+				f->refused = get_be32(f->buf);
 				return -EMSGSIZE;
+			}
 		}
 		k = take(f, data, n, PREFIX + get_be32(f->buf) - f->len);
 		data += k;

@@ -95,12 +95,6 @@ int node_daemon_init(struct node_daemon *d, uv_loop_t *loop)
 	return 0;
 }
 
-/* nsim_listen() keeps its accept state in server->data; net.h has no call to free it. */
-static void listener_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
 static void close_handles(struct node_daemon *d)
 {
 	uv_close((uv_handle_t *)&d->retry, NULL);
@@ -108,7 +102,7 @@ static void close_handles(struct node_daemon *d)
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	if (d->listening)
-		uv_close((uv_handle_t *)&d->listener, listener_closed);
+		nsim_listen_close(&d->listener);
 	d->listening = false;
 	for (struct node_peer *p = d->peers; p; p = p->next)
 		if (p->conn)

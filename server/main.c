@@ -181,7 +181,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	co->stopping = true;
 	coord_log(co, "%s: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	uv_close((uv_handle_t *)&co->tick, NULL);
-	uv_close((uv_handle_t *)&co->server, NULL);
+	nsim_listen_close(&co->server);
 	uv_close((uv_handle_t *)&co->sigterm, NULL);
 	uv_close((uv_handle_t *)&co->sigint, NULL);
 	coord_nodes_shutdown(co);

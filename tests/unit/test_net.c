@@ -93,6 +93,7 @@ static void test_cap_before_buffering(void)
 
 	nsim_framer_init(&f, 1024);
 	CU_ASSERT_EQUAL(nsim_framer_feed(&f, huge, 4, collect, &c), -EMSGSIZE);
+	CU_ASSERT_EQUAL(f.refused, 0x7fffffffu);
 	CU_ASSERT_EQUAL(c.frames, 0);
 	CU_ASSERT(f.cap <= 256); /* only the prefix was ever buffered */
 	nsim_framer_release(&f);
@@ -156,7 +157,9 @@ static void walk_close(uv_handle_t *h, void *arg)
 
 	if (uv_is_closing(h))
 		return;
-	if (h->type == UV_TCP && h != (uv_handle_t *)&es->server)
+	if (h == (uv_handle_t *)&es->server)
+		nsim_listen_close(&es->server);
+	else if (h->type == UV_TCP)
 		nsim_conn_close(h->data);
 	else
 		uv_close(h, NULL);
@@ -218,7 +221,6 @@ static void test_loopback_pipelined(void)
 	pthread_join(t, NULL);
 	uv_walk(&es.loop, walk_close, &es);
 	uv_run(&es.loop, UV_RUN_DEFAULT);
-	free(es.server.data);
 	CU_ASSERT_EQUAL(uv_loop_close(&es.loop), 0);
 	CU_ASSERT_EQUAL(es.frames, 4);
 }
