@@ -31,6 +31,7 @@
 #define NSIM_PROTOCOL_VERSION 1
 #define NSIM_FRAME_MAX_DEFAULT (4u << 20) /* 4 MiB: views of big machines fit */
 #define NSIM_DEFAULT_PORT 7070
+#define NSIM_FRAME_PREFIX 4 /* bytes of the length prefix */
 
 /* ------------------------------------------------------------------ frames */
 
@@ -58,6 +59,12 @@ int nsim_framer_feed(struct nsim_framer *f, const uint8_t *data, size_t n, nsim_
 /* nsim_frame_encode - a new buffer holding the prefix and the packed message. */
 uint8_t *nsim_frame_encode(const ProtobufCMessage *msg, size_t *len);
 
+/*
+ * nsim_frame_pack - write the prefix and @msg (whose packed size is @size) at @dst, which
+ * has room for NSIM_FRAME_PREFIX + @size bytes. Returns the bytes written.
+ */
+size_t nsim_frame_pack(const ProtobufCMessage *msg, size_t size, uint8_t *dst);
+
 /* ------------------------------------------------------------------ connections (libuv) */
 
 struct nsim_conn;
@@ -75,8 +82,13 @@ struct nsim_conn {
 	void *data;			 /* owner's state */
 	char peer[64];			 /* "127.0.0.1:54321" */
 	bool closing;			 /* nsim_conn_close() was called */
+	uv_prepare_t flush;		 /* sends out before the loop polls (data = this) */
+	uint8_t *out;			 /* frames queued since the last flush */
+	size_t out_len, out_cap;	 /* bytes queued, allocated */
+	int open_handles;		 /* tcp and flush, until both are closed */
 	uint64_t frames_in, frames_out;	 /* counters */
 	uint64_t bytes_in, bytes_out;	 /* counters */
+	uint64_t writes;		 /* flushes that wrote (frames_out / writes per write) */
 };
 
 /*
@@ -100,13 +112,17 @@ typedef void (*nsim_connect_cb)(struct nsim_conn *c, int status, void *data);
 int nsim_connect(uv_loop_t *loop, const char *host_port, uint32_t max_frame,
 		 const struct nsim_conn_ops *ops, nsim_connect_cb on_connected, void *data);
 
-/* nsim_conn_send - queue a packed frame (takes ownership of @frame). 0 or -EPIPE if closing. */
-int nsim_conn_send_frame(struct nsim_conn *c, uint8_t *frame, size_t len);
-
-/* nsim_conn_send_msg - pack @msg into a frame and queue it. */
+/*
+ * nsim_conn_send_msg - pack @msg as a frame at the end of the connection's output. Every
+ * frame queued during one turn of the loop leaves in one write, just before the loop polls
+ * again, in the order queued. 0, or -EPIPE if the connection is closing.
+ */
 int nsim_conn_send_msg(struct nsim_conn *c, const ProtobufCMessage *msg);
 
-/* nsim_conn_close - close once; on_close runs from the loop, then the conn is freed. */
+/*
+ * nsim_conn_close - close once: what is queued is written first (as far as the socket takes
+ * it), then on_close runs from the loop and the conn is freed.
+ */
 void nsim_conn_close(struct nsim_conn *c);
 
 /* ------------------------------------------------------------------ rpc helpers */

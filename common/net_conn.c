@@ -3,8 +3,16 @@
  * net_conn.c - one TCP connection on a libuv loop: frames in, frames out, one close.
  *
  * Ownership (as libuv's): the caller never frees a struct nsim_conn; nsim_conn_close() starts
- * the close and the close callback calls ops->on_close and frees it. Write buffers live until
- * their write callback.
+ * the close and the last close callback (of its two handles) calls ops->on_close and frees
+ * it. Write buffers live until their write callback.
+ *
+ * Output is coalesced: frames are packed at the end of c->out, and the connection's prepare
+ * handle, started by the first frame, flushes them just before the loop polls. A server that
+ * answers a burst of requests (or a coordinator that forwards a burst to a node) thus makes
+ * one write system call per connection and loop turn instead of one per frame. The flush
+ * tries the socket directly (uv_try_write) and keeps its buffer when everything was taken;
+ * whatever is left goes to a write request that owns the buffer. Frames leave in the order
+ * they were queued, and a close flushes first, so an answer queued before a close is sent.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,9 +24,13 @@
 #include "net.h"
 #include "nsim.h"
 
+#define OUT_MIN 4096	     /* first output buffer */
+#define OUT_KEEP (64u << 10) /* larger buffers are freed once flushed */
+
 struct write_req {
-	uv_write_t req; /* libuv request (req.data = the frame) */
-	uv_buf_t buf;	/* the frame */
+	uv_write_t req; /* libuv request */
+	uv_buf_t buf;	/* the bytes the socket did not take at once */
+	uint8_t *block; /* the buffer they are in (freed with the request) */
 };
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -32,17 +44,24 @@ static void on_closed(uv_handle_t *h)
 {
 	struct nsim_conn *c = h->data;
 
+	if (--c->open_handles)
+		return;
 	if (c->ops->on_close)
 		c->ops->on_close(c);
 	nsim_framer_release(&c->framer);
+	free(c->out);
 	free(c);
 }
+
+static void conn_flush(struct nsim_conn *c);
 
 void nsim_conn_close(struct nsim_conn *c)
 {
 	if (c->closing)
 		return;
 	c->closing = true;
+	conn_flush(c);
+	uv_close((uv_handle_t *)&c->flush, on_closed);
 	uv_close((uv_handle_t *)&c->tcp, on_closed);
 }
 
@@ -79,41 +98,84 @@ static void on_written(uv_write_t *req, int status)
 	struct write_req *w = (struct write_req *)req;
 	struct nsim_conn *c = req->handle->data;
 
-	free(w->buf.base);
+	free(w->block);
 	free(w);
 	if (status < 0)
 		nsim_conn_close(c);
 }
 
-int nsim_conn_send_frame(struct nsim_conn *c, uint8_t *frame, size_t len)
+/* Give the bytes from @off on to a write request, which takes the buffer with it. */
+static void out_hand_over(struct nsim_conn *c, size_t off)
 {
-	struct write_req *w;
-	int ret;
+	struct write_req *w = xmalloc(sizeof(*w));
 
-	if (c->closing) {
-		free(frame);
-		return -EPIPE;
-	}
-	w = xmalloc(sizeof(*w));
-	w->buf = uv_buf_init((char *)frame, (unsigned int)len);
-	ret = uv_write(&w->req, (uv_stream_t *)&c->tcp, &w->buf, 1, on_written);
-	if (ret) {
-		free(frame);
+	w->block = c->out;
+	w->buf = uv_buf_init((char *)c->out + off, (unsigned int)(c->out_len - off));
+	c->out = NULL;
+	c->out_len = c->out_cap = 0;
+	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &w->buf, 1, on_written)) {
+		free(w->block);
 		free(w);
 		nsim_conn_close(c);
-		return ret;
 	}
-	c->frames_out++;
-	c->bytes_out += len;
-	return 0;
+}
+
+static void conn_flush(struct nsim_conn *c)
+{
+	uv_buf_t buf = uv_buf_init((char *)c->out, (unsigned int)c->out_len);
+	int n;
+
+	uv_prepare_stop(&c->flush);
+	if (!c->out_len)
+		return;
+	c->writes++;
+	n = uv_try_write((uv_stream_t *)&c->tcp, &buf, 1);
+	if (n == UV_EAGAIN || (n >= 0 && (size_t)n < c->out_len)) {
+		out_hand_over(c, n > 0 ? (size_t)n : 0);
+		return;
+	}
+	c->out_len = 0;
+	if (n < 0) {
+		nsim_conn_close(c);
+	} else if (c->out_cap > OUT_KEEP) {
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
+}
+
+static void on_flush(uv_prepare_t *h)
+{
+	conn_flush(h->data);
+}
+
+/* Room for @more bytes after what is queued. */
+static void out_reserve(struct nsim_conn *c, size_t more)
+{
+	size_t cap = c->out_cap ? c->out_cap : OUT_MIN;
+
+	if (c->out_len + more <= c->out_cap)
+		return;
+	while (cap < c->out_len + more)
+		cap *= 2;
+	c->out = xrealloc(c->out, cap);
+	c->out_cap = cap;
 }
 
 int nsim_conn_send_msg(struct nsim_conn *c, const ProtobufCMessage *msg)
 {
-	size_t len;
-	uint8_t *frame = nsim_frame_encode(msg, &len);
+	size_t size, len;
 
-	return nsim_conn_send_frame(c, frame, len);
+	if (c->closing)
+		return -EPIPE;
+	size = protobuf_c_message_get_packed_size(msg);
+	out_reserve(c, NSIM_FRAME_PREFIX + size);
+	len = nsim_frame_pack(msg, size, c->out + c->out_len);
+	c->out_len += len;
+	c->frames_out++;
+	c->bytes_out += len;
+	uv_prepare_start(&c->flush, on_flush);
+	return 0;
 }
 
 static struct nsim_conn *conn_new(uv_loop_t *loop, uint32_t max_frame,
@@ -123,6 +185,9 @@ static struct nsim_conn *conn_new(uv_loop_t *loop, uint32_t max_frame,
 
 	uv_tcp_init(loop, &c->tcp);
 	c->tcp.data = c;
+	uv_prepare_init(loop, &c->flush);
+	c->flush.data = c;
+	c->open_handles = 2;
 	c->ops = ops;
 	c->data = data;
 	nsim_framer_init(&c->framer, max_frame);
@@ -280,12 +345,13 @@ struct connect_req {
 	void *data;		/* for cb */
 };
 
-static void conn_discard(uv_handle_t *h)
+/* Close a connection that never connected: its owner hears nothing. */
+static void conn_discard(struct nsim_conn *c)
 {
-	struct nsim_conn *c = h->data;
+	static const struct nsim_conn_ops silent;
 
-	nsim_framer_release(&c->framer);
-	free(c);
+	c->ops = &silent;
+	nsim_conn_close(c);
 }
 
 static void on_connect(uv_connect_t *req, int status)
@@ -294,8 +360,7 @@ static void on_connect(uv_connect_t *req, int status)
 	struct nsim_conn *c = cr->conn;
 
 	if (status < 0) {
-		c->closing = true;
-		uv_close((uv_handle_t *)&c->tcp, conn_discard);
+		conn_discard(c);
 		cr->cb(NULL, status, cr->data);
 	} else {
 		start_reading(c);
@@ -319,8 +384,7 @@ int nsim_connect(uv_loop_t *loop, const char *host_port, uint32_t max_frame,
 	cr->data = data;
 	ret = uv_tcp_connect(&cr->req, &cr->conn->tcp, (struct sockaddr *)&ss, on_connect);
 	if (ret) {
-		cr->conn->closing = true;
-		uv_close((uv_handle_t *)&cr->conn->tcp, conn_discard);
+		conn_discard(cr->conn);
 		free(cr);
 	}
 	return ret;

@@ -12,7 +12,7 @@
 #include "net.h"
 #include "nsim.h"
 
-#define PREFIX 4u
+#define PREFIX ((size_t)NSIM_FRAME_PREFIX)
 
 void nsim_framer_init(struct nsim_framer *f, uint32_t max_frame)
 {
@@ -86,13 +86,18 @@ int nsim_framer_feed(struct nsim_framer *f, const uint8_t *data, size_t n, nsim_
 	return 0;
 }
 
+size_t nsim_frame_pack(const ProtobufCMessage *msg, size_t size, uint8_t *dst)
+{
+	put_be32(dst, (uint32_t)size);
+	protobuf_c_message_pack(msg, dst + PREFIX);
+	return PREFIX + size;
+}
+
 uint8_t *nsim_frame_encode(const ProtobufCMessage *msg, size_t *len)
 {
 	size_t size = protobuf_c_message_get_packed_size(msg);
 	uint8_t *buf = xmalloc(PREFIX + size);
 
-	put_be32(buf, (uint32_t)size);
-	protobuf_c_message_pack(msg, buf + PREFIX);
-	*len = PREFIX + size;
+	*len = nsim_frame_pack(msg, size, buf);
 	return buf;
 }

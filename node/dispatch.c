@@ -60,6 +60,12 @@ static void peer_unref(struct node_peer *p)
 	free(p);
 }
 
+/* The peer's connection can still carry an answer (it is not closed nor closing). */
+static bool peer_open(const struct node_peer *p)
+{
+	return p->conn && !p->conn->closing;
+}
+
 static const char *peer_name(const struct node_peer *p)
 {
 	if (p->coordinator)
@@ -163,7 +169,7 @@ void node_jobs_abandon(struct node_job *list)
 }
 
 /*
- * An allocation whose answer has nowhere to go (its connection closed) was never recorded
+ * An allocation whose answer has nowhere to go (its connection closed or closing) was never recorded
  * by the coordinator: send the job back to its CPU to free it, unless the machine is going
  * away anyway. True if the job was sent.
  */
@@ -189,9 +195,9 @@ static void job_finish(struct node_job *job)
 
 	if (job->undo)
 		p->d->stats.undone++;
-	else if (p && !p->conn && job_undo(job))
+	else if (p && !peer_open(p) && job_undo(job))
 		return;
-	if (p && p->conn) {
+	if (p && peer_open(p)) {
 		if (r->resp.body_case == NUMASIM__RESPONSE__BODY_NODE_STATS) {
 			const struct node_counters *st = &p->d->stats;
 

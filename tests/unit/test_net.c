@@ -117,11 +117,12 @@ static void test_host_port(void)
 
 /* A loop thread that answers every ping with a pong of the same id, in reverse pairs. */
 struct echo_server {
-	uv_loop_t loop;	 /* its loop */
-	uv_tcp_t server; /* listening socket */
-	uv_async_t stop; /* ends the loop */
-	int port;	 /* bound port */
-	int frames;	 /* frames served */
+	uv_loop_t loop;		     /* its loop */
+	uv_tcp_t server;	     /* listening socket */
+	uv_async_t stop;	     /* ends the loop */
+	int port;		     /* bound port */
+	int frames;		     /* frames served */
+	uint64_t frames_out, writes; /* of the last connection closed */
 };
 
 static void echo_frame(struct nsim_conn *c, const uint8_t *payload, size_t len)
@@ -148,14 +149,22 @@ static void echo_frame(struct nsim_conn *c, const uint8_t *payload, size_t len)
 	numasim__request__free_unpacked(req, NULL);
 }
 
-static const struct nsim_conn_ops echo_ops = {echo_frame, NULL, NULL};
+static void echo_closed(struct nsim_conn *c)
+{
+	struct echo_server *es = c->data;
+
+	es->frames_out = c->frames_out;
+	es->writes = c->writes;
+}
+
+static const struct nsim_conn_ops echo_ops = {echo_frame, NULL, echo_closed};
 
 /* Close what is left: accepted connections through nsim_conn_close (it frees them). */
 static void walk_close(uv_handle_t *h, void *arg)
 {
 	struct echo_server *es = arg;
 
-	if (uv_is_closing(h))
+	if (uv_is_closing(h) || h->type == UV_PREPARE) /* a connection's: closed with it */
 		return;
 	if (h == (uv_handle_t *)&es->server)
 		nsim_listen_close(&es->server);
@@ -186,6 +195,8 @@ static void test_loopback_pipelined(void)
 	pthread_t t;
 	Numasim__Response *resp;
 	uint8_t garbage[] = {0, 0, 0, 3, 0xff, 0xff, 0xff};
+	uint8_t burst[256];
+	size_t blen = 0;
 
 	uv_loop_init(&es.loop);
 	uv_async_init(&es.loop, &es.stop, on_stop);
@@ -196,14 +207,17 @@ static void test_loopback_pipelined(void)
 	pthread_create(&t, NULL, echo_thread, &es);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", es.port);
 	CU_ASSERT_EQUAL_FATAL(nsim_client_open(&cl, addr, 2000), 0);
-	/* three requests in flight, then collect them */
+	/* three requests in flight (one segment), then collect them */
 	for (uint64_t id = 1; id <= 3; id++) {
 		size_t len;
 		uint8_t *frame = ping_frame(id, &len);
 
-		CU_ASSERT_EQUAL(nsim_client_send_raw(&cl, frame, len), 0);
+		CU_ASSERT_FATAL(blen + len <= sizeof(burst));
+		memcpy(burst + blen, frame, len);
+		blen += len;
 		free(frame);
 	}
+	CU_ASSERT_EQUAL(nsim_client_send_raw(&cl, burst, blen), 0);
 	for (uint64_t id = 1; id <= 3; id++) {
 		CU_ASSERT_EQUAL_FATAL(nsim_client_recv(&cl, &resp), 0);
 		CU_ASSERT_EQUAL(resp->id, id);
@@ -223,6 +237,9 @@ static void test_loopback_pipelined(void)
 	uv_run(&es.loop, UV_RUN_DEFAULT);
 	CU_ASSERT_EQUAL(uv_loop_close(&es.loop), 0);
 	CU_ASSERT_EQUAL(es.frames, 4);
+	/* the three answers left in one write; the error answer was flushed by the close */
+	CU_ASSERT_EQUAL(es.frames_out, 4);
+	CU_ASSERT_EQUAL(es.writes, 2);
 }
 
 static CU_TestInfo tests[] = {
