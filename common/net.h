@@ -72,7 +72,8 @@ struct nsim_conn;
 struct nsim_conn_ops {
 	void (*on_frame)(struct nsim_conn *c, const uint8_t *payload, size_t len);
 	void (*on_oversize)(struct nsim_conn *c, size_t announced); /* before close */
-	void (*on_close)(struct nsim_conn *c); /* last call; the conn is freed after it */
+	void (*on_read_done)(struct nsim_conn *c); /* after the frames of one read (optional) */
+	void (*on_close)(struct nsim_conn *c);	   /* last call; the conn is freed after it */
 };
 
 struct nsim_conn {

@@ -33,11 +33,19 @@ struct write_req {
 	uint8_t *block; /* the buffer they are in (freed with the request) */
 };
 
+/*
+ * Reads land in one buffer per thread: on_read consumes every byte before it returns (the
+ * framer copies what is left of a partial frame), so a loop never needs two. A fresh 64 KiB
+ * block per read made malloc grow and trim the heap on every read.
+ */
+static _Thread_local char read_buf[64u << 10];
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	(void)h;
-	buf->base = xmalloc(suggested);
-	buf->len = suggested;
+	(void)suggested;
+	buf->base = read_buf;
+	buf->len = sizeof(read_buf);
 }
 
 static void on_closed(uv_handle_t *h)
@@ -87,10 +95,11 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 				c->ops->on_oversize(c, c->framer.refused);
 			nsim_conn_close(c);
 		}
+		if (c->ops->on_read_done)
+			c->ops->on_read_done(c);
 	} else if (n < 0) {
 		nsim_conn_close(c);
 	}
-	free(buf->base);
 }
 
 static void on_written(uv_write_t *req, int status)

@@ -64,6 +64,15 @@ int nsim_framer_feed(struct nsim_framer *f, const uint8_t *data, size_t n, nsim_
 	while (n) {
 		size_t k;
 
+		if (!f->len && n >= PREFIX && get_be32(data) <= f->max_frame &&
+		    n - PREFIX >= get_be32(data)) {
+			/* a whole frame in the chunk: delivered where it lies */
+			k = PREFIX + get_be32(data);
+			cb(arg, data + PREFIX, k - PREFIX);
+			data += k;
+			n -= k;
+			continue;
+		}
 		if (f->len < PREFIX) {
 			k = take(f, data, n, PREFIX - f->len);
 			data += k;

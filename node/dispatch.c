@@ -23,11 +23,13 @@
 
 static void on_frame(struct nsim_conn *c, const uint8_t *payload, size_t len);
 static void on_oversize(struct nsim_conn *c, size_t announced);
+static void on_read_done(struct nsim_conn *c);
 static void on_close(struct nsim_conn *c);
 
 const struct nsim_conn_ops node_conn_ops = {
 	.on_frame = on_frame,
 	.on_oversize = on_oversize,
+	.on_read_done = on_read_done,
 	.on_close = on_close,
 };
 
@@ -183,7 +185,7 @@ static bool job_undo(struct node_job *job)
 	if (d->stopping || d->booting || d->m != job->m)
 		return false;
 	job->undo = true;
-	node_worker_push(&d->pool->cpu[node_request_cpu(job->req)], job);
+	node_worker_stage(&d->pool->cpu[node_request_cpu(job->req)], job);
 	return true;
 }
 
@@ -235,7 +237,7 @@ static void job_submit(struct node_job *job)
 	}
 	job->m = d->m;
 	if (!(job->op->flags & NODE_OP_CPU)) {
-		node_worker_push(&d->ctl, job);
+		node_worker_stage(&d->ctl, job);
 		return;
 	}
 	cpu = node_request_cpu(job->req);
@@ -245,7 +247,14 @@ static void job_submit(struct node_job *job)
 		job_finish(job);
 		return;
 	}
-	node_worker_push(&d->pool->cpu[cpu], job);
+	node_worker_stage(&d->pool->cpu[cpu], job);
+}
+
+void node_jobs_flush(struct node_daemon *d)
+{
+	node_worker_flush(&d->ctl);
+	for (int cpu = 0; d->pool && cpu < d->pool->ncpus; cpu++)
+		node_worker_flush(&d->pool->cpu[cpu]);
 }
 
 /* A direct client asked for more than reading: EPERM, whatever the body. */
@@ -313,6 +322,13 @@ void node_dispatch_frame(struct node_peer *p, const uint8_t *payload, size_t len
 	job_dispatch(job_new(p, req));
 }
 
+static void on_read_done(struct nsim_conn *c)
+{
+	struct node_peer *p = c->data;
+
+	node_jobs_flush(p->d);
+}
+
 void node_dispatch_parked(struct node_daemon *d)
 {
 	struct node_job *list = d->parked;
@@ -327,6 +343,7 @@ void node_dispatch_parked(struct node_daemon *d)
 		else
 			node_job_release(job);
 	}
+	node_jobs_flush(d);
 }
 
 void node_results_cb(uv_async_t *async)
@@ -345,4 +362,5 @@ void node_results_cb(uv_async_t *async)
 		else
 			job_finish(job);
 	}
+	node_jobs_flush(d);
 }

@@ -125,6 +125,7 @@ static void link_boot(struct node_daemon *d, Numasim__Response *msg)
 {
 	struct node_job *job = xcalloc(1, sizeof(*job));
 
+	node_jobs_flush(d); /* jobs for the old machine go first, and come back ENODEV */
 	job->kind = NODE_JOB_BOOT;
 	job->nid = d->nid;
 	job->boot.msg = msg;

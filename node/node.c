@@ -119,6 +119,7 @@ static void stop_workers(struct node_daemon *d)
 	node_results_cb(&d->results.async);
 	node_jobs_abandon(d->parked);
 	d->parked = d->parked_tail = NULL;
+	node_jobs_abandon(node_worker_stop(&d->ctl)); /* staged by the last results */
 	machine_free(d->m);
 	d->m = NULL;
 }

@@ -166,6 +166,8 @@ struct node_worker {
 	bool stop;		      /* exit after the current job */
 	struct node_results *results; /* where finished jobs go */
 	bool started;		      /* thread is running */
+	struct node_job *staged;      /* loop thread only: jobs for the next push, */
+	struct node_job *staged_tail; /* oldest first (see node_worker_stage) */
 };
 
 /* One worker per simulated CPU of a booted machine. */
@@ -181,7 +183,18 @@ struct node_job *node_results_take(struct node_results *r);
 
 int node_worker_start(struct node_worker *w, struct node_results *results);
 void node_worker_push(struct node_worker *w, struct node_job *job);
-/* node_worker_stop - stop and join; returns the jobs it never ran, oldest first. */
+
+/*
+ * node_worker_stage - (loop thread) put @job on @w's staged list; node_worker_flush() hands
+ * the whole list over in one push, so a burst of requests read at once costs each worker
+ * one lock round and one wake-up.
+ */
+void node_worker_stage(struct node_worker *w, struct node_job *job);
+void node_worker_flush(struct node_worker *w);
+/*
+ * node_worker_stop - stop and join; returns the jobs it never ran (queued or staged),
+ * oldest first. On a stopped worker it returns what was staged since.
+ */
 struct node_job *node_worker_stop(struct node_worker *w);
 
 /* node_pool_new - start @ncpus workers; NULL if a thread could not start. */
@@ -286,6 +299,11 @@ struct node_peer *node_peer_new(struct node_daemon *d, struct nsim_conn *c, bool
 void node_dispatch_frame(struct node_peer *p, const uint8_t *payload, size_t len);
 void node_dispatch_parked(struct node_daemon *d);
 void node_results_cb(uv_async_t *async);
+/*
+ * node_jobs_flush - hand every staged job to its worker. Called at the end of each callback
+ * that stages (a read, a results batch) and before anything that stops or replaces workers.
+ */
+void node_jobs_flush(struct node_daemon *d);
 /* node_job_release - free a job and its request, drop its peer reference (loop thread). */
 void node_job_release(struct node_job *job);
 /* node_jobs_abandon - answer ENODEV to every job of @list (never run), release them. */

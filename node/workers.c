@@ -4,15 +4,17 @@
  * per-CPU state is touched by its CPU's thread only, as STYLE.md asks) and one control
  * worker for what names no CPU (views, sysctls, stats, zone ops, boot).
  *
- * Each worker has a locked FIFO of jobs and a condition variable; the loop pushes, the
- * worker takes its whole queue at once, runs the jobs in order with no lock held and
+ * Each worker has a locked FIFO of jobs and a condition variable; the loop stages the jobs
+ * of one read (or one results batch) per worker and pushes each list once, the worker
+ * takes its whole queue at once, runs the jobs in order with no lock held and
  * appends them all to the results queue in one step, whose uv_async_t wakes the loop. The
  * loop takes the results queue whole, so one wake-up answers every job finished meanwhile
  * (uv_async_send coalesces), and a burst of n jobs costs the worker one lock round and one
  * wake-up of the loop, not n.
  *
- * Invariant: a job is on exactly one list at a time (a worker queue, the results queue or
- * the loop's hands), so it is never touched by two threads at once.
+ * Invariant: a job is on exactly one list at a time (a staged list, a worker queue, the
+ * results queue or the loop's hands), so it is never touched by two threads at once; staged
+ * lists are empty whenever the loop is not inside a read or results callback.
  *
  * Lock order: node_worker.lock and node_results.lock are never held together.
  */
@@ -118,25 +120,53 @@ int node_worker_start(struct node_worker *w, struct node_results *results)
 	return 0;
 }
 
+/* Append the list @head..@tail (tail->next == NULL) to the queue and wake the worker. */
+static void worker_push_list(struct node_worker *w, struct node_job *head, struct node_job *tail)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->tail)
+		w->tail->next = head;
+	else
+		w->head = head;
+	w->tail = tail;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
 void node_worker_push(struct node_worker *w, struct node_job *job)
 {
 	job->next = NULL;
-	pthread_mutex_lock(&w->lock);
-	if (w->tail)
-		w->tail->next = job;
+	worker_push_list(w, job, job);
+}
+
+void node_worker_stage(struct node_worker *w, struct node_job *job)
+{
+	job->next = NULL;
+	if (w->staged_tail)
+		w->staged_tail->next = job;
 	else
-		w->head = job;
-	w->tail = job;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->lock);
+		w->staged = job;
+	w->staged_tail = job;
+}
+
+void node_worker_flush(struct node_worker *w)
+{
+	if (!w->staged || !w->started) /* a stopped worker's are taken by node_worker_stop */
+		return;
+	worker_push_list(w, w->staged, w->staged_tail);
+	w->staged = w->staged_tail = NULL;
 }
 
 struct node_job *node_worker_stop(struct node_worker *w)
 {
 	struct node_job *left;
 
-	if (!w->started)
-		return NULL;
+	if (!w->started) { /* staged after the stop: never ran either */
+		left = w->staged;
+		w->staged = w->staged_tail = NULL;
+		return left;
+	}
+	node_worker_flush(w);
 	pthread_mutex_lock(&w->lock);
 	w->stop = true;
 	pthread_cond_signal(&w->wake);

@@ -40,16 +40,16 @@ struct tried_zone {
 };
 
 struct alloc_op {
-	struct coord_call *call;		 /* the client's request */
-	struct coord *co;			 /* the server */
-	struct coord_alloc_args args;		 /* what was asked */
-	struct coord_alloc_plan plan;		 /* the walk */
-	enum alloc_stage stage;			 /* where it is */
-	unsigned int alloc_flags;		 /* of the current walk */
-	int pos;				 /* next zone of the walk */
-	int ntried;				 /* zones of the current walk so far */
-	struct tried_zone tried[COORD_WALK_MAX]; /* and why they refused */
-	struct coord_fanout f;			 /* slow-path steps on the nodes */
+	struct coord_call *call;      /* the client's request */
+	struct coord *co;	      /* the server */
+	struct coord_alloc_args args; /* what was asked */
+	struct coord_alloc_plan plan; /* the walk */
+	enum alloc_stage stage;	      /* where it is */
+	unsigned int alloc_flags;     /* of the current walk */
+	int pos;		      /* next zone of the walk */
+	int ntried;		      /* zones of the current walk so far */
+	struct coord_fanout f;	      /* slow-path steps on the nodes */
+	struct tried_zone tried[];    /* [plan.nr]: why they refused */
 };
 
 static void walk_next(struct alloc_op *op);
@@ -65,6 +65,23 @@ static void record(struct alloc_op *op, const struct coord_zoneref *z, const cha
 	tz->free = t ? t->free : 0;
 	tz->mark = t ? t->mark : 0;
 	tz->reserve = t ? t->reserve : 0;
+}
+
+static void slow_step_done(struct coord_fanout *f);
+
+/* An allocation in flight for @call, with room to record every zone of @plan's walk. */
+static struct alloc_op *op_new(struct coord_call *call, const struct coord_alloc_args *args,
+			       const struct coord_alloc_plan *plan)
+{
+	struct alloc_op *op = xmalloc(sizeof(*op) + (size_t)plan->nr * sizeof(op->tried[0]));
+
+	op->call = call;
+	op->co = call->co;
+	op->args = *args;
+	op->plan = *plan;
+	op->ntried = 0;
+	coord_fanout_init(&op->f, op->co, slow_step_done, op);
+	return op;
 }
 
 static void op_free(struct alloc_op *op)
@@ -310,27 +327,24 @@ void coord_cmd_alloc_pages(struct coord_call *call, const Numasim__Request *req)
 	const Numasim__AllocPages *ap = req->alloc_pages;
 	struct coord_peer *peer = coord_call_peer(call);
 	int il_scratch = MAX_NUMNODES - 1;
-	struct alloc_op *op = xcalloc(1, sizeof(*op));
+	int *il_prev = peer ? coord_identity_il_prev(&call->co->owners, peer->owner) : NULL;
+	struct coord_alloc_args args = {
+		.gfp = ap->gfp,
+		.order = ap->order,
+		.cpu = ap->cpu,
+		.policy = (int)ap->policy,
+		.preferred = ap->preferred,
+		.nodemask = ap->nodemask,
+	};
+	struct coord_alloc_plan plan;
 	char err[COORD_MSGLEN];
 
-	op->call = call;
-	op->co = call->co;
-	op->args.gfp = ap->gfp;
-	op->args.order = ap->order;
-	op->args.cpu = ap->cpu;
-	op->args.policy = (int)ap->policy;
-	op->args.preferred = ap->preferred;
-	op->args.nodemask = ap->nodemask;
-	coord_fanout_init(&op->f, op->co, slow_step_done, op);
-	int *il_prev = peer ? coord_identity_il_prev(&op->co->owners, peer->owner) : NULL;
-
-	if (coord_alloc_plan(&op->plan, op->co->m, &op->args, il_prev ? il_prev : &il_scratch, err,
+	if (coord_alloc_plan(&plan, call->co->m, &args, il_prev ? il_prev : &il_scratch, err,
 			     sizeof(err))) {
 		coord_call_fail(call, NUMASIM__STATUS__STATUS_EINVAL, "%s", err);
-		op_free(op);
 		return;
 	}
-	walk_start(op, STAGE_FAST, op->plan.fast_flags);
+	walk_start(op_new(call, &args, &plan), STAGE_FAST, plan.fast_flags);
 }
 
 struct free_op {

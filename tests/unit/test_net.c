@@ -157,7 +157,7 @@ static void echo_closed(struct nsim_conn *c)
 	es->writes = c->writes;
 }
 
-static const struct nsim_conn_ops echo_ops = {echo_frame, NULL, echo_closed};
+static const struct nsim_conn_ops echo_ops = {.on_frame = echo_frame, .on_close = echo_closed};
 
 /* Close what is left: accepted connections through nsim_conn_close (it frees them). */
 static void walk_close(uv_handle_t *h, void *arg)
