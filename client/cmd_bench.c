@@ -729,6 +729,7 @@ static int run_load(struct run *r)
 	int created, destroyed, err;
 	int ret = ctl_caches(&r->ctl, &r->wl, true, r->wl.nr_caches, &created, ctl_st);
 
+	nsim_malloc_keep();
 	if (!ret && bench_run(&cfg, &r->res))
 		ret = cli_error(CLI_EXIT_UNREACHABLE, CMD, "%s", r->res.error);
 	if (ret != CLI_EXIT_UNREACHABLE && created) { /* the caches go even after a failure */

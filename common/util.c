@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,12 @@ void *xrealloc(void *p, size_t size)
 	if (!p)
 		abort();
 	return p;
+}
+
+void nsim_malloc_keep(void)
+{
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
 }
 
 char *xstrdup(const char *s)

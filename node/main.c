@@ -137,6 +137,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	memset(&d, 0, sizeof(d));
+	nsim_malloc_keep();
 	ret = parse_args(&d, argc, argv);
 	if (ret)
 		return ret == 1 ? 0 : ret;

@@ -271,6 +271,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	signal(SIGPIPE, SIG_IGN);
+	nsim_malloc_keep();
 	ret = parse_args(&o, argc, argv);
 	if (!ret)
 		ret = coord_setup(&co, &o);
