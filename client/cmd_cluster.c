@@ -33,13 +33,17 @@
 #include "nsim.h"
 
 const char cli_cluster_usage[] =
-	"usage: numasim [-s 127.0.0.1:PORT] cluster up [--config FILE | --nodes N] [--dir DIR]\n"
+	"usage: numasim [-s 127.0.0.1:PORT] cluster up [--config FILE | --nodes N] "
+	"[--cpu-threads]\n"
+	"                                                [--dir DIR]\n"
 	"       numasim cluster status [--dir DIR]\n"
 	"       numasim cluster down [--dir DIR]\n"
 	"\n"
 	"  --config FILE  the machine and the coordinator's port (deploy/*.ini)\n"
 	"  --nodes N      instead: a generated 686-pae config, N nodes of 1 GiB, 1 CPU each\n"
 	"                 (default --nodes 2)\n"
+	"  --cpu-threads  nodes run each simulated CPU's requests on a thread of its own\n"
+	"                 (default: on the node's loop thread, in arrival order)\n"
 	"  --dir DIR      logs, pids and the generated config (default $NUMASIM_RUN_DIR,\n"
 	"                 else /tmp/numasim-$UID)\n"
 	"  -s             the port to listen on (0: any free port); default: the config's\n"
@@ -64,6 +68,7 @@ struct cluster {
 	char addr[64];			      /* "127.0.0.1:PORT" */
 	int nodes;			      /* nodes of the config */
 	int port;			      /* port asked for (0: any) */
+	bool cpu_threads;		      /* --cpu-threads for the nodes */
 	struct cluster_proc procs[MAX_PROCS]; /* coordinator first */
 	int nr_procs;			      /* how many */
 };
@@ -535,9 +540,11 @@ static int wait_listening(struct cluster *c, long deadline)
 static int start_nodes(struct cluster *c)
 {
 	char prog[PATH_MAX], id[16], name[16];
-	char *argv[] = {prog, "--coordinator", c->addr, "--id", id, NULL};
+	char *argv[] = {prog, "--coordinator", c->addr, "--id", id, NULL, NULL};
 	int ret = find_program("numasim-node", "node", prog, sizeof(prog));
 
+	if (c->cpu_threads)
+		argv[5] = "--cpu-threads";
 	for (int i = 0; !ret && i < c->nodes; i++) {
 		snprintf(id, sizeof(id), "%d", i);
 		snprintf(name, sizeof(name), "node%d", i);
@@ -711,11 +718,12 @@ static int cluster_down(struct cluster *c)
 
 /* ------------------------------------------------------------------ the command */
 
-enum { OPT_CONFIG = 256, OPT_NODES, OPT_DIR };
+enum { OPT_CONFIG = 256, OPT_NODES, OPT_CPU_THREADS, OPT_DIR };
 
 static const struct option cluster_options[] = {
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"nodes", required_argument, NULL, OPT_NODES},
+	{"cpu-threads", no_argument, NULL, OPT_CPU_THREADS},
 	{"dir", required_argument, NULL, OPT_DIR},
 	{NULL, 0, NULL, 0},
 };
@@ -751,6 +759,8 @@ int cli_cluster(int argc, char **argv)
 			config = optarg;
 		else if (opt == OPT_NODES)
 			ret = cli_parse_long(CMD, "node count", optarg, 1, MAX_NUMNODES, &nodes);
+		else if (opt == OPT_CPU_THREADS)
+			c.cpu_threads = true;
 		else if (!*optarg || strlen(optarg) >= sizeof(c.dir) - 32)
 			ret = cli_error(CLI_EXIT_USAGE, CMD, "bad directory '%s'", optarg);
 		else
@@ -760,8 +770,9 @@ int cli_cluster(int argc, char **argv)
 		return ret;
 	if (optind < argc)
 		return cli_error(CLI_EXIT_USAGE, CMD, "unexpected argument '%s'", argv[optind]);
-	if (strcmp(op, "up") && (config || nodes))
-		return cli_error(CLI_EXIT_USAGE, CMD, "--config and --nodes are for `cluster up`");
+	if (strcmp(op, "up") && (config || nodes || c.cpu_threads))
+		return cli_error(CLI_EXIT_USAGE, CMD,
+				 "--config, --nodes and --cpu-threads are for `cluster up`");
 	if (!strcmp(op, "up"))
 		return cluster_up(&c, config, nodes);
 	if (!strcmp(op, "status"))

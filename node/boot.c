@@ -73,7 +73,7 @@ void node_boot_run(struct node_job *job)
 		b->ret = machine_new(&b->m, &cfg, b->err);
 	if (!b->ret)
 		b->ret = apply_sysctls(b->m, mc, b->err);
-	if (!b->ret) {
+	if (!b->ret && b->cpu_threads) {
 		b->pool = node_pool_new(b->m->ncpus, b->results);
 		if (!b->pool) {
 			snprintf(b->err, MM_ERRLEN, "cannot start %d CPU worker threads",

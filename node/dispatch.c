@@ -2,8 +2,11 @@
 /*
  * dispatch.c - requests in, answers out, on the loop thread: one place for every generic
  * check before a handler runs (frame decodes, first version matches, body is served, the
- * peer may ask it, the CPU exists, the machine is booted), then the job goes to its worker
- * and comes back through the results queue to be packed and sent.
+ * peer may ask it, the CPU exists, the machine is booted), then the job runs and its answer
+ * is packed and sent. A job that names a CPU runs here on the loop thread, at once and in
+ * arrival order (by default), or on that CPU's worker (--cpu-threads); one that names no
+ * CPU (views, sysctls, zone ops) goes to the control worker so a long view never holds up
+ * the loop. Worker jobs come back through the results queue.
  *
  * Peers are reference counted on the loop thread: 1 while the connection is open, +1 per
  * job in flight, so an answer finishing after its connection closed finds the peer and is
@@ -170,6 +173,27 @@ void node_jobs_abandon(struct node_job *list)
 	}
 }
 
+static void job_finish(struct node_job *job);
+
+/*
+ * Run @job as simulated CPU @cpu: staged for that CPU's worker with --cpu-threads, else
+ * here on the loop thread, at once. Either way node/mm takes the per-CPU locks 6.1 takes
+ * (pcp->lock, the SLUB CPU lock), so the machine sees the same operations; inline, they
+ * happen one at a time in arrival order, which makes a run repeatable and spares two thread
+ * hand-offs per request.
+ */
+static void job_run_cpu(struct node_daemon *d, struct node_job *job, int cpu)
+{
+	if (d->pool) {
+		job->on_worker = true;
+		d->cpu_inflight++;
+		node_worker_stage(&d->pool->cpu[cpu], job);
+		return;
+	}
+	node_job_run(job);
+	job_finish(job);
+}
+
 /*
  * An allocation whose answer has nowhere to go (its connection closed or closing) was never recorded
  * by the coordinator: send the job back to its CPU to free it, unless the machine is going
@@ -185,7 +209,7 @@ static bool job_undo(struct node_job *job)
 	if (d->stopping || d->booting || d->m != job->m)
 		return false;
 	job->undo = true;
-	node_worker_stage(&d->pool->cpu[node_request_cpu(job->req)], job);
+	job_run_cpu(d, job, node_request_cpu(job->req));
 	return true;
 }
 
@@ -195,6 +219,10 @@ static void job_finish(struct node_job *job)
 	struct node_peer *p = job->peer;
 	struct node_reply *r = &job->reply;
 
+	if (job->on_worker) {
+		job->on_worker = false;
+		p->d->cpu_inflight--;
+	}
 	if (job->undo)
 		p->d->stats.undone++;
 	else if (p && !peer_open(p) && job_undo(job))
@@ -214,19 +242,28 @@ static void job_finish(struct node_job *job)
 
 /* ------------------------------------------------------------------ dispatch */
 
-/* To the worker of its CPU, or to the control worker; parked while the machine boots. */
+/*
+ * A coordinator's request waits (parked, in order) while the machine boots, and from a
+ * restore on until every job out on a CPU worker is back: a restore that reconciles must
+ * not see an allocation whose undo is still to come.
+ */
+static bool job_must_wait(struct node_daemon *d, const struct node_job *job)
+{
+	if (!job->peer->coordinator)
+		return false;
+	if (job->req->body_case == NUMASIM__REQUEST__BODY_RESTORE && d->cpu_inflight)
+		d->draining = true;
+	return d->booting || d->draining;
+}
+
+/* Run it (CPU jobs), hand it to the control worker, or park it. */
 static void job_submit(struct node_job *job)
 {
 	struct node_daemon *d = job->peer->d;
 	int cpu;
 
-	if (d->booting && job->peer->coordinator) {
-		job->next = NULL;
-		if (d->parked_tail)
-			d->parked_tail->next = job;
-		else
-			d->parked = job;
-		d->parked_tail = job;
+	if (job_must_wait(d, job)) {
+		node_jobq_push(&d->parked, job);
 		return;
 	}
 	if (!d->m) {
@@ -247,7 +284,7 @@ static void job_submit(struct node_job *job)
 		job_finish(job);
 		return;
 	}
-	node_worker_stage(&d->pool->cpu[cpu], job);
+	job_run_cpu(d, job, cpu);
 }
 
 void node_jobs_flush(struct node_daemon *d)
@@ -331,9 +368,8 @@ static void on_read_done(struct nsim_conn *c)
 
 void node_dispatch_parked(struct node_daemon *d)
 {
-	struct node_job *list = d->parked;
+	struct node_job *list = node_jobq_take(&d->parked, NULL);
 
-	d->parked = d->parked_tail = NULL;
 	while (list) {
 		struct node_job *job = list;
 
@@ -361,6 +397,10 @@ void node_results_cb(uv_async_t *async)
 			node_link_sysctls_done(job);
 		else
 			job_finish(job);
+	}
+	if (d->draining && !d->cpu_inflight) {
+		d->draining = false;
+		node_dispatch_parked(d);
 	}
 	node_jobs_flush(d);
 }

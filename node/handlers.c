@@ -13,9 +13,11 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "node.h"
+#include "nsim.h"
 #include "views.h"
 
 /* ------------------------------------------------------------------ replies */
@@ -343,9 +345,49 @@ static void handle_zone_op(struct node_job *job)
 
 /* ------------------------------------------------------------------ restore after a restart */
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * A node that kept its machine across a lost link: free every alloc_pages block here that
+ * the coordinator does not record (an allocation answered on a link it had given up).
+ */
+static void reconcile(struct node_job *job, const Numasim__Restore *r)
+{
+	uint64_t *known = xcalloc(r->n_blocks + 1, sizeof(*known));
+	unsigned long *pfns;
+	unsigned int *orders;
+	size_t n = page_blocks_collect(job->m, job->nid, &pfns, &orders);
+	char first[128] = "";
+	uint64_t freed = 0;
+
+	for (size_t i = 0; i < r->n_blocks; i++)
+		known[i] = r->blocks[i]->pfn;
+	qsort(known, r->n_blocks, sizeof(*known), cmp_u64);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t pfn = pfns[i];
+
+		if (bsearch(&pfn, known, r->n_blocks, sizeof(*known), cmp_u64) ||
+		    free_pages(job->m, pfns[i], orders[i], 0, OWNER_ANY))
+			continue;
+		if (!freed++)
+			snprintf(first, sizeof(first), "first pfn %#llx order %u",
+				 (unsigned long long)pfn, orders[i]);
+	}
+	free(pfns);
+	free(orders);
+	free(known);
+	node_reply_count(job, freed, first[0] ? first : NULL);
+}
+
 /*
  * The coordinator gives a restarted node the blocks it had recorded for it: each is taken off
  * the free lists again, with its owner. Slab objects are not restored (their slabs are gone).
+ * With reconcile (the node kept its machine) it frees what is not recorded instead.
  */
 static void handle_restore(struct node_job *job)
 {
@@ -353,6 +395,10 @@ static void handle_restore(struct node_job *job)
 	char first[128] = "";
 	uint64_t restored = 0;
 
+	if (r->reconcile) {
+		reconcile(job, r);
+		return;
+	}
 	drain_all_pages(job->m);
 	for (size_t i = 0; i < r->n_blocks; i++) {
 		const Numasim__RestoreBlock *b = r->blocks[i];

@@ -132,6 +132,7 @@ static void link_boot(struct node_daemon *d, Numasim__Response *msg)
 	job->boot.old_m = d->m;
 	job->boot.old_pool = d->pool;
 	job->boot.results = &d->results;
+	job->boot.cpu_threads = d->cpu_threads;
 	d->m = NULL;
 	d->pool = NULL;
 	d->nr_nodes = d->ncpus = 0;
@@ -260,11 +261,11 @@ static void log_booted(const struct node_daemon *d)
 	for (int z = 0; z < MAX_NR_ZONES; z++)
 		managed += READ_ONCE(pgdat->node_zones[z].managed_pages);
 	node_log("booted %s, %llu MiB, %d CPUs, %d nodes; node %d: %lu MiB present, %lu pages "
-		 "managed%s",
+		 "managed%s; CPU requests on %s",
 		 m->cfg.arch == ARCH_686 ? "686" : "686-pae",
 		 (unsigned long long)(m->cfg.mem_bytes >> 20), m->ncpus, m->nr_nodes, d->nid,
 		 pgdat->node_present_pages >> (20 - PAGE_SHIFT), managed,
-		 m->slab ? ", slab layer" : "");
+		 m->slab ? ", slab layer" : "", d->pool ? "a thread per CPU" : "the loop thread");
 }
 
 void node_link_booted(struct node_daemon *d, struct node_job *job)

@@ -48,7 +48,8 @@ void node_log_error(const char *fmt, ...)
 }
 
 static const char usage[] =
-	"usage: numasim-node --coordinator HOST:PORT --id N [--listen ADDR:PORT] [--quiet]\n"
+	"usage: numasim-node --coordinator HOST:PORT --id N [--listen ADDR:PORT] [--cpu-threads]\n"
+	"                    [--quiet]\n"
 	"\n"
 	"Holds node N of the machine the coordinator describes: registers with it (retrying\n"
 	"until it answers), boots the node's zones and serves the coordinator's requests.\n"
@@ -57,14 +58,18 @@ static const char usage[] =
 	"  --id N                   the node this process holds\n"
 	"  --listen ADDR:PORT       also accept read-only clients (ping, view, node_stats,\n"
 	"                           sysctl_get)\n"
+	"  --cpu-threads            run each simulated CPU's requests on a thread of its own,\n"
+	"                           concurrently (default: on the loop thread, one at a time,\n"
+	"                           in the order they arrive)\n"
 	"  --quiet                  log errors only\n";
 
-enum { OPT_COORD = 256, OPT_ID, OPT_LISTEN, OPT_QUIET, OPT_HELP };
+enum { OPT_COORD = 256, OPT_ID, OPT_LISTEN, OPT_CPU_THREADS, OPT_QUIET, OPT_HELP };
 
 static const struct option options[] = {
 	{"coordinator", required_argument, NULL, OPT_COORD},
 	{"id", required_argument, NULL, OPT_ID},
 	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"cpu-threads", no_argument, NULL, OPT_CPU_THREADS},
 	{"quiet", no_argument, NULL, OPT_QUIET},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
@@ -106,6 +111,9 @@ static int parse_args(struct node_daemon *d, int argc, char **argv)
 			break;
 		case OPT_LISTEN:
 			d->listen_addr = optarg;
+			break;
+		case OPT_CPU_THREADS:
+			d->cpu_threads = true;
 			break;
 		case OPT_QUIET:
 			log_quiet = true;

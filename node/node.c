@@ -117,8 +117,7 @@ static void stop_workers(struct node_daemon *d)
 	node_jobs_abandon(node_pool_free(d->pool));
 	d->pool = NULL;
 	node_results_cb(&d->results.async);
-	node_jobs_abandon(d->parked);
-	d->parked = d->parked_tail = NULL;
+	node_jobs_abandon(node_jobq_take(&d->parked, NULL));
 	node_jobs_abandon(node_worker_stop(&d->ctl)); /* staged by the last results */
 	machine_free(d->m);
 	d->m = NULL;

@@ -118,6 +118,7 @@ struct node_boot {
 	struct machine *old_m;	      /* machine to free first (may be NULL) */
 	struct node_pool *old_pool;   /* its CPU workers, stopped first (may be NULL) */
 	struct node_results *results; /* where the new CPU workers send finished jobs */
+	bool cpu_threads;	      /* start CPU workers (else CPU jobs run on the loop) */
 	struct machine *m;	      /* out: the new machine */
 	struct node_pool *pool;	      /* out: its CPU workers */
 	int ret;		      /* out: 0 or a negative errno */
@@ -134,6 +135,7 @@ struct node_job {
 	int nid;		  /* node this daemon holds */
 	struct node_reply reply;  /* the answer */
 	bool undo;		  /* run op->undo: the answer could not be delivered */
+	bool on_worker;		  /* out on a CPU worker (counted in cpu_inflight) */
 	struct node_boot boot;	  /* NODE_JOB_BOOT and NODE_JOB_SYSCTLS only */
 };
 
@@ -152,22 +154,33 @@ void node_job_run(struct node_job *job);
 
 /* ------------------------------------------------------------------ workers (workers.c) */
 
+/* A FIFO of jobs linked through job->next (locking is its owner's business). */
+struct node_jobq {
+	struct node_job *head, *tail; /* oldest, newest; both NULL when empty */
+};
+
+/* node_jobq_append - append the list @head..@tail (tail->next == NULL). */
+void node_jobq_append(struct node_jobq *q, struct node_job *head, struct node_job *tail);
+/* node_jobq_push - append one job. */
+void node_jobq_push(struct node_jobq *q, struct node_job *job);
+/* node_jobq_take - the whole list, oldest first (its newest in *@tail if not NULL). */
+struct node_job *node_jobq_take(struct node_jobq *q, struct node_job **tail);
+
 struct node_results {
-	pthread_mutex_t lock;	      /* protects head and tail */
-	struct node_job *head, *tail; /* finished jobs, oldest first */
-	uv_async_t async;	      /* wakes the loop (sends coalesce) */
+	pthread_mutex_t lock; /* protects q */
+	struct node_jobq q;   /* finished jobs */
+	uv_async_t async;     /* wakes the loop (sends coalesce) */
 };
 
 struct node_worker {
 	pthread_t thread;	      /* the worker */
-	pthread_mutex_t lock;	      /* protects head, tail and stop */
+	pthread_mutex_t lock;	      /* protects q and stop */
 	pthread_cond_t wake;	      /* signalled on push and stop */
-	struct node_job *head, *tail; /* queued jobs, oldest first */
+	struct node_jobq q;	      /* queued jobs */
 	bool stop;		      /* exit after the current job */
 	struct node_results *results; /* where finished jobs go */
 	bool started;		      /* thread is running */
-	struct node_job *staged;      /* loop thread only: jobs for the next push, */
-	struct node_job *staged_tail; /* oldest first (see node_worker_stage) */
+	struct node_jobq staged;      /* loop thread only: jobs for the next push */
 };
 
 /* One worker per simulated CPU of a booted machine. */
@@ -243,6 +256,7 @@ struct node_daemon {
 	int nid;		 /* --id */
 	const char *coord_addr;	 /* --coordinator */
 	const char *listen_addr; /* --listen (NULL: none) */
+	bool cpu_threads;	 /* --cpu-threads: a worker per simulated CPU */
 	uint64_t start_ns;	 /* uv_hrtime() at start */
 
 	uv_timer_t retry;		/* next connection attempt */
@@ -261,13 +275,15 @@ struct node_daemon {
 	bool listening;		     /* listener open */
 	uv_signal_t sigterm, sigint; /* shutdown */
 
-	struct node_results results;	       /* finished jobs */
-	struct node_worker ctl;		       /* control worker: views, sysctls, boot */
-	struct node_pool *pool;		       /* CPU workers of the machine */
-	struct machine *m;		       /* booted machine (NULL while booting) */
-	int nr_nodes, ncpus;		       /* of the booted machine (0 before) */
-	bool booting;			       /* a boot job is out */
-	struct node_job *parked, *parked_tail; /* coordinator requests waiting for the boot */
+	struct node_results results; /* finished jobs */
+	struct node_worker ctl;	     /* control worker: views, sysctls, boot */
+	struct node_pool *pool;	     /* CPU workers (NULL: CPU jobs run inline) */
+	struct machine *m;	     /* booted machine (NULL while booting) */
+	int nr_nodes, ncpus;	     /* of the booted machine (0 before) */
+	bool booting;		     /* a boot job is out */
+	struct node_jobq parked;     /* coordinator requests waiting (boot, drain) */
+	int cpu_inflight;	     /* jobs out on CPU workers */
+	bool draining;		     /* a restore waits for cpu_inflight == 0 */
 
 	struct node_peer *peers;    /* open and closing peers */
 	struct node_counters stats; /* loop thread only */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * workers.c - the threads that run node/mm for the daemon: one worker per simulated CPU (so
- * per-CPU state is touched by its CPU's thread only, as STYLE.md asks) and one control
- * worker for what names no CPU (views, sysctls, stats, zone ops, boot).
+ * workers.c - the threads that run node/mm for the daemon: one control worker for what
+ * names no CPU (views, sysctls, stats, zone ops, boot) and, with --cpu-threads, one worker
+ * per simulated CPU (so each CPU's requests run on its own thread, concurrently with the
+ * other CPUs'). Without it the loop thread runs every CPU's requests itself (dispatch.c).
  *
  * Each worker has a locked FIFO of jobs and a condition variable; the loop stages the jobs
  * of one read (or one results batch) per worker and pushes each list once, the worker
@@ -24,13 +25,40 @@
 #include "node.h"
 #include "nsim.h"
 
+/* ------------------------------------------------------------------ job queues */
+
+void node_jobq_append(struct node_jobq *q, struct node_job *head, struct node_job *tail)
+{
+	if (q->tail)
+		q->tail->next = head;
+	else
+		q->head = head;
+	q->tail = tail;
+}
+
+void node_jobq_push(struct node_jobq *q, struct node_job *job)
+{
+	job->next = NULL;
+	node_jobq_append(q, job, job);
+}
+
+struct node_job *node_jobq_take(struct node_jobq *q, struct node_job **tail)
+{
+	struct node_job *list = q->head;
+
+	if (tail)
+		*tail = q->tail;
+	q->head = q->tail = NULL;
+	return list;
+}
+
 /* ------------------------------------------------------------------ results queue */
 
 int node_results_init(struct node_results *r, uv_loop_t *loop, uv_async_cb cb, void *data)
 {
 	int ret;
 
-	r->head = r->tail = NULL;
+	r->q.head = r->q.tail = NULL;
 	ret = uv_async_init(loop, &r->async, cb);
 	if (ret)
 		return ret;
@@ -43,11 +71,7 @@ int node_results_init(struct node_results *r, uv_loop_t *loop, uv_async_cb cb, v
 static void results_push_list(struct node_results *r, struct node_job *head, struct node_job *tail)
 {
 	pthread_mutex_lock(&r->lock);
-	if (r->tail)
-		r->tail->next = head;
-	else
-		r->head = head;
-	r->tail = tail;
+	node_jobq_append(&r->q, head, tail);
 	pthread_mutex_unlock(&r->lock);
 	uv_async_send(&r->async);
 }
@@ -63,8 +87,7 @@ struct node_job *node_results_take(struct node_results *r)
 	struct node_job *list;
 
 	pthread_mutex_lock(&r->lock);
-	list = r->head;
-	r->head = r->tail = NULL;
+	list = node_jobq_take(&r->q, NULL);
 	pthread_mutex_unlock(&r->lock);
 	return list;
 }
@@ -77,13 +100,10 @@ static struct node_job *worker_take(struct node_worker *w, struct node_job **tai
 	struct node_job *list = NULL;
 
 	pthread_mutex_lock(&w->lock);
-	while (!w->head && !w->stop)
+	while (!w->q.head && !w->stop)
 		pthread_cond_wait(&w->wake, &w->lock);
-	if (!w->stop) {
-		list = w->head;
-		*tail = w->tail;
-		w->head = w->tail = NULL;
-	}
+	if (!w->stop)
+		list = node_jobq_take(&w->q, tail);
 	pthread_mutex_unlock(&w->lock);
 	return list;
 }
@@ -105,7 +125,8 @@ int node_worker_start(struct node_worker *w, struct node_results *results)
 {
 	int ret;
 
-	w->head = w->tail = NULL;
+	w->q.head = w->q.tail = NULL;
+	w->staged.head = w->staged.tail = NULL;
 	w->stop = false;
 	w->results = results;
 	pthread_mutex_init(&w->lock, NULL);
@@ -124,11 +145,7 @@ int node_worker_start(struct node_worker *w, struct node_results *results)
 static void worker_push_list(struct node_worker *w, struct node_job *head, struct node_job *tail)
 {
 	pthread_mutex_lock(&w->lock);
-	if (w->tail)
-		w->tail->next = head;
-	else
-		w->head = head;
-	w->tail = tail;
+	node_jobq_append(&w->q, head, tail);
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 }
@@ -141,39 +158,32 @@ void node_worker_push(struct node_worker *w, struct node_job *job)
 
 void node_worker_stage(struct node_worker *w, struct node_job *job)
 {
-	job->next = NULL;
-	if (w->staged_tail)
-		w->staged_tail->next = job;
-	else
-		w->staged = job;
-	w->staged_tail = job;
+	node_jobq_push(&w->staged, job);
 }
 
 void node_worker_flush(struct node_worker *w)
 {
-	if (!w->staged || !w->started) /* a stopped worker's are taken by node_worker_stop */
+	struct node_job *list, *tail;
+
+	if (!w->staged.head || !w->started) /* a stopped worker's are taken by node_worker_stop */
 		return;
-	worker_push_list(w, w->staged, w->staged_tail);
-	w->staged = w->staged_tail = NULL;
+	list = node_jobq_take(&w->staged, &tail);
+	worker_push_list(w, list, tail);
 }
 
 struct node_job *node_worker_stop(struct node_worker *w)
 {
 	struct node_job *left;
 
-	if (!w->started) { /* staged after the stop: never ran either */
-		left = w->staged;
-		w->staged = w->staged_tail = NULL;
-		return left;
-	}
+	if (!w->started) /* staged after the stop: never ran either */
+		return node_jobq_take(&w->staged, NULL);
 	node_worker_flush(w);
 	pthread_mutex_lock(&w->lock);
 	w->stop = true;
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
-	left = w->head;
-	w->head = w->tail = NULL;
+	left = node_jobq_take(&w->q, NULL);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	w->started = false;
@@ -197,27 +207,26 @@ out_free_pool:
 }
 
 /* Append @more to the list ending at *@tail. */
-static void list_append(struct node_job **head, struct node_job **tail, struct node_job *more)
+static void list_append(struct node_jobq *q, struct node_job *more)
 {
+	struct node_job *tail = more;
+
 	if (!more)
 		return;
-	if (*tail)
-		(*tail)->next = more;
-	else
-		*head = more;
-	for (*tail = more; (*tail)->next; *tail = (*tail)->next)
-		;
+	while (tail->next)
+		tail = tail->next;
+	node_jobq_append(q, more, tail);
 }
 
 struct node_job *node_pool_free(struct node_pool *pool)
 {
-	struct node_job *left = NULL, *tail = NULL;
+	struct node_jobq left = {NULL, NULL};
 
 	if (!pool)
 		return NULL;
 	for (int cpu = 0; cpu < pool->ncpus; cpu++)
-		list_append(&left, &tail, node_worker_stop(&pool->cpu[cpu]));
+		list_append(&left, node_worker_stop(&pool->cpu[cpu]));
 	free(pool->cpu);
 	free(pool);
-	return left;
+	return left.head;
 }

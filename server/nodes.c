@@ -163,6 +163,7 @@ static int refuse_register(struct coord_peer *peer, uint64_t id, int nid, int nr
 struct restore_ctx {
 	struct coord *co; /* the server */
 	int nid;	  /* the node being restored */
+	bool reconcile;	  /* it kept its machine: unrecorded blocks are freed */
 };
 
 /* The restore is a barrier: the node serves nothing else until its blocks are back. */
@@ -170,29 +171,28 @@ static void restore_done(void *arg, Numasim__Response *resp)
 {
 	struct restore_ctx *rc = arg;
 	struct coord *co = rc->co;
+	const Numasim__CountReply *c =
+		resp && resp->body_case == NUMASIM__RESPONSE__BODY_COUNT ? resp->count : NULL;
+	const char *msg = c && c->message ? c->message : "";
 
 	co->nodes[rc->nid].restoring = false;
+	if (c && rc->reconcile && c->count)
+		coord_log(co, "node %d: freed %llu block(s) allocated on the link given up%s%s",
+			  rc->nid, (unsigned long long)c->count, *msg ? ": " : "", msg);
+	else if (c && !rc->reconcile)
+		coord_log(co, "node %d: restored %llu block(s)%s%s", rc->nid,
+			  (unsigned long long)c->count, *msg ? ": " : "", msg);
 	free(rc);
-	if (resp && resp->body_case == NUMASIM__RESPONSE__BODY_COUNT)
-		coord_log(co, "restored %llu block(s)%s%s", (unsigned long long)resp->count->count,
-			  resp->count->message && *resp->count->message ? ": " : "",
-			  resp->count->message ? resp->count->message : "");
 	if (resp)
 		numasim__response__free_unpacked(resp, NULL);
 }
 
-/*
- * A node that registers from a new process lost its memory: give it back the blocks recorded
- * for it (they stay owned), and forget its slab objects (their slabs cannot be rebuilt).
- */
-static void restore_node(struct coord *co, int nid)
+/* Forget @nid's slab objects: its process restarted and their slabs cannot be rebuilt. */
+static void forget_objects(struct coord *co, int nid)
 {
-	Numasim__Request req = NUMASIM__REQUEST__INIT;
-	Numasim__Restore restore = NUMASIM__RESTORE__INIT;
 	struct coord_owner_rec *recs;
 	uint64_t *keys;
 	size_t n = coord_owner_collect(&co->owners, OWNED_OBJECTS, nid, &keys, &recs);
-	Numasim__RestoreBlock *blocks, **ptrs;
 
 	for (size_t i = 0; i < n; i++)
 		coord_owner_del(&co->owners, OWNED_OBJECTS, keys[i]);
@@ -200,7 +200,24 @@ static void restore_node(struct coord *co, int nid)
 		coord_log(co, "node %d restarted: %zu slab object(s) lost", nid, n);
 	free(keys);
 	free(recs);
-	n = coord_owner_collect(&co->owners, OWNED_PAGES, nid, &keys, &recs);
+}
+
+/*
+ * Send @nid the blocks recorded for it, as a barrier (nothing is routed to it until the
+ * answer). A node that registers from a new process lost its memory and takes them back
+ * (they stay owned); one that kept its machine (@reconcile) frees every block it holds
+ * that is not among them: an allocation it answered after the coordinator had given the
+ * link up was never recorded.
+ */
+static void restore_node(struct coord *co, int nid, bool reconcile)
+{
+	Numasim__Request req = NUMASIM__REQUEST__INIT;
+	Numasim__Restore restore = NUMASIM__RESTORE__INIT;
+	struct coord_owner_rec *recs;
+	uint64_t *keys;
+	size_t n = coord_owner_collect(&co->owners, OWNED_PAGES, nid, &keys, &recs);
+	Numasim__RestoreBlock *blocks, **ptrs;
+
 	blocks = xcalloc(n ? n : 1, sizeof(*blocks));
 	ptrs = xcalloc(n ? n : 1, sizeof(*ptrs));
 	for (size_t i = 0; i < n; i++) {
@@ -212,12 +229,13 @@ static void restore_node(struct coord *co, int nid)
 	}
 	restore.n_blocks = n;
 	restore.blocks = ptrs;
+	restore.reconcile = reconcile;
 	req.body_case = NUMASIM__REQUEST__BODY_RESTORE;
 	req.restore = &restore;
-	if (n) {
+	if (n || reconcile) {
 		struct restore_ctx *rc = xmalloc(sizeof(*rc));
 
-		*rc = (struct restore_ctx){co, nid};
+		*rc = (struct restore_ctx){co, nid, reconcile};
 		if (coord_node_call(co, nid, &req, restore_done, rc))
 			free(rc);
 		else
@@ -234,7 +252,7 @@ int coord_node_register(struct coord_peer *peer, const Numasim__Request *req)
 	struct coord *co = peer->co;
 	int nid = req->register_->node;
 	struct coord_node *node;
-	bool restarted;
+	bool restarted, rejoined;
 
 	if (nid < 0 || nid >= co->m->nr_nodes)
 		return refuse_register(peer, req->id, nid, co->m->nr_nodes);
@@ -244,6 +262,7 @@ int coord_node_register(struct coord_peer *peer, const Numasim__Request *req)
 	peer->nid = nid;
 	node->link = peer;
 	restarted = node->registered && node->pid != req->register_->pid;
+	rejoined = node->registered && !restarted;
 	node->pid = req->register_->pid;
 	node->last_rx_ms = uv_now(co->loop);
 	node->next_ping_ms = node->last_rx_ms + (uint64_t)co->cfg.heartbeat_ms;
@@ -251,7 +270,9 @@ int coord_node_register(struct coord_peer *peer, const Numasim__Request *req)
 	co->nodes_up++;
 	send_config(co, peer, req->id, nid);
 	if (restarted)
-		restore_node(co, nid);
+		forget_objects(co, nid);
+	if (restarted || rejoined)
+		restore_node(co, nid, rejoined);
 	coord_log(co, "node %d up (pid %u, %s)", nid, node->pid, peer->conn->peer);
 	if (!node->registered) {
 		node->registered = true;

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -708,6 +709,58 @@ int claim_free_block(struct machine *m, unsigned long pfn, unsigned int order, i
 		return -EBUSY;
 	prep_new_page(zone, pfn, order, mt, owner);
 	return 0;
+}
+
+/* realloc, aborting when the host is out of memory (never a simulated condition). */
+static void *xrealloc_array(void *p, size_t n, size_t size)
+{
+	p = realloc(p, n * size);
+	if (!p)
+		abort();
+	return p;
+}
+
+/* Append the page blocks of @zone to the arrays (zone->lock held). */
+static void __zone_blocks_collect(struct zone *zone, unsigned long **pfns, unsigned int **orders,
+				  size_t *n, size_t *cap)
+{
+	unsigned long end = zone->zone_start_pfn + zone->spanned_pages;
+
+	for (unsigned long pfn = zone->zone_start_pfn; pfn < end; pfn++) {
+		const struct page *page = pfn_to_page(zone, pfn);
+		unsigned int order;
+
+		if ((page_flags(page) & (PG_head | PG_slab | PG_kmalloc)) != PG_head)
+			continue;
+		order = page->private;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			*pfns = xrealloc_array(*pfns, *cap, sizeof(**pfns));
+			*orders = xrealloc_array(*orders, *cap, sizeof(**orders));
+		}
+		(*pfns)[*n] = pfn;
+		(*orders)[(*n)++] = order;
+		pfn += (1ul << order) - 1;
+	}
+}
+
+size_t page_blocks_collect(struct machine *m, int nid, unsigned long **pfns, unsigned int **orders)
+{
+	pg_data_t *pgdat = m->node_data[nid];
+	size_t n = 0, cap = 0;
+
+	*pfns = NULL;
+	*orders = NULL;
+	for (int z = 0; pgdat && z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &pgdat->node_zones[z];
+
+		if (!zone->spanned_pages)
+			continue;
+		pthread_mutex_lock(&zone->lock);
+		__zone_blocks_collect(zone, pfns, orders, &n, &cap);
+		pthread_mutex_unlock(&zone->lock);
+	}
+	return n;
 }
 
 int free_pages(struct machine *m, unsigned long pfn, unsigned int order, int cpu, uint32_t owner)

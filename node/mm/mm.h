@@ -264,6 +264,13 @@ bool zone_watermark_ok(const struct zone *z, unsigned int order, unsigned long m
 int claim_free_block(struct machine *m, unsigned long pfn, unsigned int order, int mt,
 		     uint32_t owner);
 
+/*
+ * page_blocks_collect - the blocks allocated by alloc_pages() on node @nid (not slab pages,
+ * not kmalloc_large() blocks), each zone read under its lock: their first pfns and orders
+ * in new arrays *@pfns and *@orders (freed by the caller). Returns how many.
+ */
+size_t page_blocks_collect(struct machine *m, int nid, unsigned long **pfns, unsigned int **orders);
+
 /* drain_all_pages - empty every pcp list of every zone into the buddy lists. */
 void drain_all_pages(struct machine *m);
 

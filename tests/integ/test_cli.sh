@@ -123,5 +123,22 @@ done
 [ ! -e "$DIR/cluster" ] || fail "$DIR/cluster is still there"
 no_sanitizer_reports "a daemon" "$DIR"/*.log
 run 1 cluster status && expect "no cluster recorded" err
+run 2 cluster status --cpu-threads && expect "are for .cluster up." err
+
+# ---- a cluster whose nodes run a thread per simulated CPU
+run 0 -s 127.0.0.1:0 cluster up --nodes 2 --cpu-threads && expect " 2 nodes up" out
+NUMASIM_SERVER=$(sed -n 's/^address //p' "$DIR/cluster")
+# answers from both nodes: both booted, so both logged how they run
+run 0 alloc-pages --order 1 --gfp GFP_KERNEL --cpu 1 && expect "^pfn 0x[0-9a-f]+ node 0 " out
+pfn=$(printf '%s\n' "$out" | awk '{ print $2 }')
+run 0 free-pages "$pfn" --order 1 --cpu 1
+run 0 alloc-pages --order 1 --gfp GFP_HIGHUSER --cpu 1 && expect "^pfn 0x[0-9a-f]+ node 1 " out
+pfn=$(printf '%s\n' "$out" | awk '{ print $2 }')
+run 0 free-pages "$pfn" --order 1 --cpu 1
+for n in 0 1; do
+	expect "CPU requests on a thread per CPU" "$DIR/node$n.log"
+done
+run 0 cluster down
+no_sanitizer_reports "a daemon" "$DIR"/*.log
 
 finish test_cli

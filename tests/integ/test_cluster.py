@@ -389,9 +389,10 @@ def deadline_loop(seconds, step=0.02):
 class Cluster:
     """A coordinator and its node daemons as real processes on an ephemeral loopback port."""
 
-    def __init__(self, config_text, nodes):
+    def __init__(self, config_text, nodes, node_args=()):
         self.dir = tempfile.mkdtemp(prefix="numasim-cluster.")
         self.nodes = nodes
+        self.node_args = list(node_args)
         self.procs = {}       # name -> Popen (the latest incarnation)
         self.retired = []     # (name, Popen, expected returncode) killed on purpose
         self.logs = {}        # name -> [log paths]
@@ -442,7 +443,8 @@ class Cluster:
 
     def start_node(self, nid):
         return self.spawn("node%d" % nid, [BINARIES["node"], "--coordinator",
-                                           "%s:%d" % self.addr, "--id", str(nid)])
+                                           "%s:%d" % self.addr, "--id", str(nid)] +
+                          self.node_args)
 
     def kill_node(self, nid):
         """SIGKILL node @nid (its pid is the Popen's: the binary is run directly)."""
@@ -475,6 +477,14 @@ class Cluster:
             if last == want:
                 return True
         return False
+
+    def log_text(self, name):
+        """Everything process @name logged, every incarnation."""
+        text = ""
+        for path in self.logs.get(name, []):
+            with open(path) as f:
+                text += f.read()
+        return text
 
     def tail(self, name, lines=5):
         try:
@@ -600,9 +610,10 @@ class ClusterTest(unittest.TestCase):
 
     NODES = 4
     CONFIG = None  # default: deploy/numa4-686pae.ini
+    NODE_ARGS = ()  # e.g. ("--cpu-threads",)
 
     def setUp(self):
-        self.cluster = Cluster(self.CONFIG or deploy_config(), self.NODES)
+        self.cluster = Cluster(self.CONFIG or deploy_config(), self.NODES, self.NODE_ARGS)
         self.conns = []
         try:
             self.cluster.start()
@@ -1075,14 +1086,19 @@ class Check6NodeFailure(ClusterTest):
         self.assertTrue(self.cluster.wait_nodes_up(4, 10.0), "node 1 did not come back")
         self.assertStatus(c.free(pfn, 0, cpu=1), "OK", "free of a block allocated before "
                           "the stall (the node kept its machine)")
-        # a ZoneAlloc it served while stalled had no connection to answer on: it is undone
-        # (on the node's CPU worker, so allow it a moment)
+        # the ZoneAlloc it served when it woke up was answered on the link the coordinator
+        # had given up: with CPU workers the answer finds the link closed and the job is
+        # undone; on the loop thread the answer is written before the close is read, so the
+        # block is freed by the reconciliation that follows the new registration
         allocated = None
         for _ in deadline_loop(3.0, 0.05):
             allocated = c.node_stats()[1]["allocated"]
             if allocated == base:
                 break
         self.assertEqual(allocated, base, "node 1 allocated pages after the stall")
+        if not self.NODE_ARGS:
+            self.assertIn("node 1: freed 1 block(s) allocated on the link given up",
+                          self.cluster.log_text("coordinator"))
 
 
 class Check7BadInput(ClusterTest):
@@ -1364,6 +1380,26 @@ class Check8Concurrency(ClusterTest):
 
 
 # ------------------------------------------------------------------ runner
+
+class Check9CpuThreads(Check8Concurrency):
+    """Check 8 again with a worker thread per simulated CPU (--cpu-threads): the CPUs' requests
+    now run concurrently in each node."""
+    NODE_ARGS = ("--cpu-threads",)
+
+    def test_nodes_run_cpu_threads(self):
+        want = "CPU requests on a thread per CPU"
+        for nid in range(self.NODES):
+            for _ in deadline_loop(5.0, 0.05):  # logged once the boot is done
+                if want in self.cluster.log_text("node%d" % nid):
+                    break
+            self.assertIn(want, self.cluster.log_text("node%d" % nid))
+
+
+class Check9NodeFailureCpuThreads(Check6NodeFailure):
+    """Node loss and a stalled node with --cpu-threads: an answer can be in flight on a CPU
+    worker when the link goes."""
+    NODE_ARGS = ("--cpu-threads",)
+
 
 def main(argv):
     names = ("numasim", "coordinator", "node")

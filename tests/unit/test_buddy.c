@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "mm_debug.h"
+#include "slab.h"
 #include "unit.h"
 
 #define OWNER 1u
@@ -546,8 +547,62 @@ static void test_claim_free_block(void)
 	machine_free(b);
 }
 
+/* The blocks a node reconciles: alloc_pages() blocks only, never slab or kmalloc_large. */
+static void test_page_blocks_collect(void)
+{
+	static const struct {
+		gfp_t gfp;
+		unsigned int order;
+	} reqs[] = {{GFP_HIGHUSER, 10}, {GFP_KERNEL, 3}, {GFP_DMA, 2}, {GFP_KERNEL, 0}};
+	struct machine *m = boot_1g(true);
+	unsigned long pfn[ARRAY_SIZE(reqs)], *pfns;
+	unsigned int *orders;
+	unsigned long obj, big;
+	size_t n;
+
+	n = page_blocks_collect(m, 0, &pfns, &orders);
+	CU_ASSERT_EQUAL(n, 0); /* the boot caches' slabs are not page blocks */
+	free(pfns);
+	free(orders);
+	for (size_t i = 0; i < ARRAY_SIZE(reqs); i++)
+		CU_ASSERT_EQUAL_FATAL(__alloc_pages(m, &pfn[i], reqs[i].gfp, reqs[i].order, 0, -1,
+						    0, OWNER, NULL),
+				      0);
+	obj = kmalloc(m, 64, GFP_KERNEL, 1);
+	big = kmalloc(m, 64 << 10, GFP_KERNEL, 1); /* kmalloc_large: its own pages */
+	CU_ASSERT(obj && big);
+	n = page_blocks_collect(m, 0, &pfns, &orders);
+	CU_ASSERT_EQUAL_FATAL(n, ARRAY_SIZE(reqs));
+	for (size_t i = 0; i < n; i++) { /* ascending pfns: zone by zone, then in the zone */
+		size_t k = 0;
+
+		while (k < ARRAY_SIZE(reqs) && pfn[k] != pfns[i])
+			k++;
+		CU_ASSERT_FATAL(k < ARRAY_SIZE(reqs));
+		CU_ASSERT_EQUAL(orders[i], reqs[k].order);
+		CU_ASSERT(i == 0 || pfns[i] > pfns[i - 1]);
+	}
+	free(pfns);
+	free(orders);
+	CU_ASSERT_EQUAL(free_pages(m, pfn[1], reqs[1].order, 0, OWNER), 0);
+	n = page_blocks_collect(m, 0, &pfns, &orders);
+	CU_ASSERT_EQUAL(n, ARRAY_SIZE(reqs) - 1);
+	for (size_t i = 0; i < n; i++)
+		CU_ASSERT_NOT_EQUAL(pfns[i], pfn[1]);
+	free(pfns);
+	free(orders);
+	CU_ASSERT_EQUAL(kfree(m, obj, 1), 0);
+	CU_ASSERT_EQUAL(kfree(m, big, 1), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(reqs); i++)
+		if (i != 1)
+			CU_ASSERT_EQUAL(free_pages(m, pfn[i], reqs[i].order, 0, OWNER), 0);
+	ASSERT_VERIFIED(m);
+	machine_free(m);
+}
+
 static CU_TestInfo tests[] = {
 	{"claim_free_block restores blocks", test_claim_free_block},
+	{"page_blocks_collect finds page blocks only", test_page_blocks_collect},
 	{"boot free lists are address-ascending", test_boot_lists_ascending},
 	{"orders 0..10 per zone merge back to boot", test_orders_merge_back},
 	{"expand puts upper halves at the heads", test_expand_heads},
