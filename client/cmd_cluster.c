@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +70,7 @@ struct cluster {
 	int nodes;			      /* nodes of the config */
 	int port;			      /* port asked for (0: any) */
 	bool cpu_threads;		      /* --cpu-threads for the nodes */
+	char node_addr[PATH_MAX + 8];	      /* what nodes dial: unix:DIR/... or addr */
 	struct cluster_proc procs[MAX_PROCS]; /* coordinator first */
 	int nr_procs;			      /* how many */
 };
@@ -502,11 +504,23 @@ static int port_file_read(const struct cluster *c)
 	return (int)port;
 }
 
+/*
+ * The nodes dial the coordinator's Unix socket in the run directory (no TCP/IP stack and no
+ * packet filter on each frame), unless its path is too long for a socket address.
+ */
+static const char *local_socket(const struct cluster *c, char *buf, size_t len)
+{
+	struct sockaddr_un sun;
+
+	snprintf(buf, len, "%s/coordinator.sock", c->dir);
+	return strlen(buf) < sizeof(sun.sun_path) ? buf : NULL;
+}
+
 static int start_coordinator(struct cluster *c)
 {
-	char prog[PATH_MAX], listen[64], portfile[PATH_MAX + 32];
-	char *argv[] = {prog,	"--config",    c->config, "--listen",
-			listen, "--port-file", portfile,  NULL};
+	char prog[PATH_MAX], listen[64], portfile[PATH_MAX + 32], sock[PATH_MAX + 32];
+	char *argv[] = {prog,	       "--config", c->config, "--listen", listen,
+			"--port-file", portfile,   NULL,      NULL,	  NULL};
 	int ret = find_program("numasim-coordinator", "server", prog, sizeof(prog));
 
 	if (ret)
@@ -514,6 +528,10 @@ static int start_coordinator(struct cluster *c)
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", c->port);
 	snprintf(portfile, sizeof(portfile), "%s/coordinator.port", c->dir);
 	unlink(portfile);
+	if (local_socket(c, sock, sizeof(sock))) {
+		argv[7] = "--local";
+		argv[8] = sock;
+	}
 	return spawn(c, "coordinator", argv);
 }
 
@@ -540,9 +558,14 @@ static int wait_listening(struct cluster *c, long deadline)
 static int start_nodes(struct cluster *c)
 {
 	char prog[PATH_MAX], id[16], name[16];
-	char *argv[] = {prog, "--coordinator", c->addr, "--id", id, NULL, NULL};
+	char sock[PATH_MAX + 32];
+	char *argv[] = {prog, "--coordinator", c->node_addr, "--id", id, NULL, NULL};
 	int ret = find_program("numasim-node", "node", prog, sizeof(prog));
 
+	if (local_socket(c, sock, sizeof(sock)))
+		snprintf(c->node_addr, sizeof(c->node_addr), NSIM_UNIX_PREFIX "%s", sock);
+	else
+		snprintf(c->node_addr, sizeof(c->node_addr), "%s", c->addr);
 	if (c->cpu_threads)
 		argv[5] = "--cpu-threads";
 	for (int i = 0; !ret && i < c->nodes; i++) {

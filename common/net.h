@@ -67,6 +67,23 @@ size_t nsim_frame_pack(const ProtobufCMessage *msg, size_t size, uint8_t *dst);
 
 /* ------------------------------------------------------------------ connections (libuv) */
 
+/*
+ * Addresses are "HOST:PORT" (TCP) or "unix:PATH" (a Unix domain socket: for the daemons of
+ * one host, which skip the TCP/IP stack and the packet filter on every frame).
+ */
+#define NSIM_UNIX_PREFIX "unix:"
+
+/* nsim_addr_unix_path - the PATH of a "unix:PATH" address, else NULL. */
+const char *nsim_addr_unix_path(const char *addr);
+
+/* A listening or connected stream socket: TCP or Unix domain. */
+union nsim_sock {
+	uv_handle_t handle;
+	uv_stream_t stream;
+	uv_tcp_t tcp;
+	uv_pipe_t pipe;
+};
+
 struct nsim_conn;
 
 struct nsim_conn_ops {
@@ -77,7 +94,7 @@ struct nsim_conn_ops {
 };
 
 struct nsim_conn {
-	uv_tcp_t tcp;			 /* the socket (tcp.data = this) */
+	union nsim_sock sock;		 /* the socket (sock.handle.data = this) */
 	struct nsim_framer framer;	 /* incoming frames */
 	const struct nsim_conn_ops *ops; /* callbacks */
 	void *data;			 /* owner's state */
@@ -93,21 +110,26 @@ struct nsim_conn {
 };
 
 /*
- * nsim_listen - accept TCP connections on "ADDR:PORT" (PORT 0: ephemeral; the chosen port is
- * written to *@port_out if not NULL). Each accepted connection is a new struct nsim_conn with
- * @ops and data = @data, announced through @on_accept. 0 or a negative errno (uv error).
+ * nsim_listen - accept connections on "ADDR:PORT" (PORT 0: ephemeral; the chosen port is
+ * written to *@port_out if not NULL) or on "unix:PATH" (a stale socket file at PATH is
+ * replaced; *@port_out is 0). Each accepted connection is a new struct nsim_conn with @ops
+ * and data = @data, announced through @on_accept. 0 or a negative errno (uv error).
  */
 typedef void (*nsim_accept_cb)(struct nsim_conn *c, void *data);
-int nsim_listen(uv_loop_t *loop, uv_tcp_t *server, const char *addr_port, uint32_t max_frame,
+int nsim_listen(uv_loop_t *loop, union nsim_sock *server, const char *addr, uint32_t max_frame,
 		const struct nsim_conn_ops *ops, nsim_accept_cb on_accept, void *data,
 		int *port_out);
 
-/* nsim_listen_close - close a listener from nsim_listen() and free its accept state. */
-void nsim_listen_close(uv_tcp_t *server);
+/*
+ * nsim_listen_close - close a listener from nsim_listen() and free its accept state (a Unix
+ * socket's file is removed).
+ */
+void nsim_listen_close(union nsim_sock *server);
 
 /*
- * nsim_connect - connect to "HOST:PORT"; @on_connected gets the connection or NULL (with
- * the uv status) when it failed. 0 or a negative errno if the attempt could not start.
+ * nsim_connect - connect to "HOST:PORT" or "unix:PATH"; @on_connected gets the connection
+ * or NULL (with the uv status) when it failed. 0 or a negative errno if the attempt could
+ * not start.
  */
 typedef void (*nsim_connect_cb)(struct nsim_conn *c, int status, void *data);
 int nsim_connect(uv_loop_t *loop, const char *host_port, uint32_t max_frame,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -34,15 +35,42 @@ static int connect_with_timeout(int fd, const struct sockaddr *sa, socklen_t len
 	return 0;
 }
 
+/* Connect @cl->fd to the Unix socket at @path. 0 or a negative errno. */
+static int open_unix(struct nsim_client *cl, const char *path, int timeout_ms)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd, ret;
+
+	if (!*path || strlen(path) >= sizeof(sun.sun_path))
+		return -EINVAL;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -errno;
+	ret = connect_with_timeout(fd, (struct sockaddr *)&sun, sizeof(sun), timeout_ms);
+	if (ret)
+		close(fd);
+	else
+		cl->fd = fd;
+	return ret;
+}
+
 int nsim_client_open(struct nsim_client *cl, const char *host_port, int timeout_ms)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res, *ai;
+	const char *path = nsim_addr_unix_path(host_port);
 	char host[256], port_s[16];
 	int port, ret = -ECONNREFUSED;
 
 	memset(cl, 0, sizeof(*cl));
 	cl->fd = -1;
 	cl->timeout_ms = timeout_ms;
+	if (path) {
+		ret = open_unix(cl, path, timeout_ms);
+		if (ret)
+			return ret;
+		goto opened;
+	}
 	if (nsim_parse_host_port(host_port, host, sizeof(host), &port))
 		return -EINVAL;
 	snprintf(port_s, sizeof(port_s), "%d", port);
@@ -62,6 +90,7 @@ int nsim_client_open(struct nsim_client *cl, const char *host_port, int timeout_
 	freeaddrinfo(res);
 	if (cl->fd < 0)
 		return ret;
+opened:
 	nsim_framer_init(&cl->framer, NSIM_FRAME_MAX_DEFAULT);
 	cl->next_id = 1;
 	return 0;

@@ -20,6 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "net.h"
 #include "nsim.h"
@@ -70,7 +73,7 @@ void nsim_conn_close(struct nsim_conn *c)
 	c->closing = true;
 	conn_flush(c);
 	uv_close((uv_handle_t *)&c->flush, on_closed);
-	uv_close((uv_handle_t *)&c->tcp, on_closed);
+	uv_close(&c->sock.handle, on_closed);
 }
 
 static void deliver(void *arg, const uint8_t *payload, size_t len)
@@ -122,7 +125,7 @@ static void out_hand_over(struct nsim_conn *c, size_t off)
 	w->buf = uv_buf_init((char *)c->out + off, (unsigned int)(c->out_len - off));
 	c->out = NULL;
 	c->out_len = c->out_cap = 0;
-	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &w->buf, 1, on_written)) {
+	if (uv_write(&w->req, &c->sock.stream, &w->buf, 1, on_written)) {
 		free(w->block);
 		free(w);
 		nsim_conn_close(c);
@@ -138,7 +141,7 @@ static void conn_flush(struct nsim_conn *c)
 	if (!c->out_len)
 		return;
 	c->writes++;
-	n = uv_try_write((uv_stream_t *)&c->tcp, &buf, 1);
+	n = uv_try_write(&c->sock.stream, &buf, 1);
 	if (n == UV_EAGAIN || (n >= 0 && (size_t)n < c->out_len)) {
 		out_hand_over(c, n > 0 ? (size_t)n : 0);
 		return;
@@ -187,13 +190,16 @@ int nsim_conn_send_msg(struct nsim_conn *c, const ProtobufCMessage *msg)
 	return 0;
 }
 
-static struct nsim_conn *conn_new(uv_loop_t *loop, uint32_t max_frame,
+static struct nsim_conn *conn_new(uv_loop_t *loop, bool local, uint32_t max_frame,
 				  const struct nsim_conn_ops *ops, void *data)
 {
 	struct nsim_conn *c = xcalloc(1, sizeof(*c));
 
-	uv_tcp_init(loop, &c->tcp);
-	c->tcp.data = c;
+	if (local)
+		uv_pipe_init(loop, &c->sock.pipe, 0);
+	else
+		uv_tcp_init(loop, &c->sock.tcp);
+	c->sock.handle.data = c;
 	uv_prepare_init(loop, &c->flush);
 	c->flush.data = c;
 	c->open_handles = 2;
@@ -210,7 +216,11 @@ static void name_peer(struct nsim_conn *c)
 	char ip[INET6_ADDRSTRLEN] = "?";
 	int port = 0;
 
-	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len))
+	if (c->sock.handle.type == UV_NAMED_PIPE) {
+		snprintf(c->peer, sizeof(c->peer), "local");
+		return;
+	}
+	if (uv_tcp_getpeername(&c->sock.tcp, (struct sockaddr *)&ss, &len))
 		return;
 	if (ss.ss_family == AF_INET) {
 		uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip));
@@ -224,12 +234,14 @@ static void name_peer(struct nsim_conn *c)
 
 static void start_reading(struct nsim_conn *c)
 {
-	uv_tcp_nodelay(&c->tcp, 1);
+	if (c->sock.handle.type == UV_TCP)
+		uv_tcp_nodelay(&c->sock.tcp, 1);
 	name_peer(c);
-	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	uv_read_start(&c->sock.stream, on_alloc, on_read);
 }
 
 struct listener {
+	char *path;			 /* a Unix socket's file (NULL for TCP) */
 	uint32_t max_frame;		 /* for accepted connections */
 	const struct nsim_conn_ops *ops; /* their callbacks */
 	nsim_accept_cb on_accept;	 /* announce each */
@@ -243,8 +255,8 @@ static void on_connection(uv_stream_t *server, int status)
 
 	if (status < 0)
 		return;
-	c = conn_new(server->loop, l->max_frame, l->ops, l->data);
-	if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
+	c = conn_new(server->loop, l->path != NULL, l->max_frame, l->ops, l->data);
+	if (uv_accept(server, &c->sock.stream)) {
 		nsim_conn_close(c);
 		return;
 	}
@@ -304,47 +316,94 @@ static int resolve(const char *host_port, struct sockaddr_storage *ss)
 	return 0;
 }
 
-int nsim_listen(uv_loop_t *loop, uv_tcp_t *server, const char *addr_port, uint32_t max_frame,
-		const struct nsim_conn_ops *ops, nsim_accept_cb on_accept, void *data,
-		int *port_out)
+const char *nsim_addr_unix_path(const char *addr)
+{
+	size_t n = strlen(NSIM_UNIX_PREFIX);
+
+	return strncmp(addr, NSIM_UNIX_PREFIX, n) ? NULL : addr + n;
+}
+
+/* A usable socket path: not empty, and short enough for sockaddr_un. 0 or -EINVAL. */
+static int check_unix_path(const char *path)
+{
+	struct sockaddr_un sun;
+
+	return *path && strlen(path) < sizeof(sun.sun_path) ? 0 : -EINVAL;
+}
+
+/* Bind @server to "unix:PATH", replacing a socket file left by an earlier process. */
+static int bind_unix(uv_loop_t *loop, union nsim_sock *server, const char *path)
+{
+	struct stat st;
+	int ret = check_unix_path(path);
+
+	if (ret)
+		return ret;
+	if (!lstat(path, &st) && S_ISSOCK(st.st_mode))
+		unlink(path);
+	uv_pipe_init(loop, &server->pipe, 0);
+	return uv_pipe_bind(&server->pipe, path);
+}
+
+static int bind_tcp(uv_loop_t *loop, union nsim_sock *server, const char *addr_port)
 {
 	struct sockaddr_storage ss;
-	struct listener *l;
 	int ret = resolve(addr_port, &ss);
 
 	if (ret)
 		return ret;
-	uv_tcp_init(loop, server);
-	ret = uv_tcp_bind(server, (struct sockaddr *)&ss, 0);
-	if (!ret)
-		ret = uv_listen((uv_stream_t *)server, 128, on_connection);
-	if (ret)
-		return ret;
-	l = xmalloc(sizeof(*l));
-	*l = (struct listener){max_frame, ops, on_accept, data};
-	server->data = l;
-	if (port_out) {
-		struct sockaddr_storage bound;
-		int len = sizeof(bound);
+	uv_tcp_init(loop, &server->tcp);
+	return uv_tcp_bind(&server->tcp, (struct sockaddr *)&ss, 0);
+}
 
-		uv_tcp_getsockname(server, (struct sockaddr *)&bound, &len);
-		*port_out = ntohs(bound.ss_family == AF_INET6
-					  ? ((struct sockaddr_in6 *)&bound)->sin6_port
-					  : ((struct sockaddr_in *)&bound)->sin_port);
-	}
-	return 0;
+static int bound_port(union nsim_sock *server)
+{
+	struct sockaddr_storage bound;
+	int len = sizeof(bound);
+
+	if (server->handle.type != UV_TCP ||
+	    uv_tcp_getsockname(&server->tcp, (struct sockaddr *)&bound, &len))
+		return 0;
+	return ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+						 : ((struct sockaddr_in *)&bound)->sin_port);
 }
 
 static void listener_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct listener *l = h->data;
+
+	if (l && l->path) {
+		unlink(l->path);
+		free(l->path);
+	}
+	free(l);
 	h->data = NULL;
 }
 
-void nsim_listen_close(uv_tcp_t *server)
+int nsim_listen(uv_loop_t *loop, union nsim_sock *server, const char *addr, uint32_t max_frame,
+		const struct nsim_conn_ops *ops, nsim_accept_cb on_accept, void *data,
+		int *port_out)
 {
-	if (!uv_is_closing((uv_handle_t *)server))
-		uv_close((uv_handle_t *)server, listener_closed);
+	const char *path = nsim_addr_unix_path(addr);
+	struct listener *l;
+	int ret = path ? bind_unix(loop, server, path) : bind_tcp(loop, server, addr);
+
+	if (!ret)
+		ret = uv_listen(&server->stream, 128, on_connection);
+	if (ret)
+		return ret;
+	l = xmalloc(sizeof(*l));
+	*l = (struct listener){path ? xstrdup(path) : NULL, max_frame, ops, on_accept, data};
+	server->handle.data = l;
+	if (port_out)
+		*port_out = bound_port(server);
+	return 0;
+}
+
+void nsim_listen_close(union nsim_sock *server)
+{
+	if (!uv_is_closing(&server->handle))
+		uv_close(&server->handle, listener_closed);
 }
 
 struct connect_req {
@@ -378,20 +437,25 @@ static void on_connect(uv_connect_t *req, int status)
 	free(cr);
 }
 
-int nsim_connect(uv_loop_t *loop, const char *host_port, uint32_t max_frame,
+int nsim_connect(uv_loop_t *loop, const char *addr, uint32_t max_frame,
 		 const struct nsim_conn_ops *ops, nsim_connect_cb on_connected, void *data)
 {
+	const char *path = nsim_addr_unix_path(addr);
 	struct sockaddr_storage ss;
 	struct connect_req *cr;
-	int ret = resolve(host_port, &ss);
+	int ret = path ? check_unix_path(path) : resolve(addr, &ss);
 
 	if (ret)
 		return ret;
 	cr = xcalloc(1, sizeof(*cr));
-	cr->conn = conn_new(loop, max_frame, ops, data);
+	cr->conn = conn_new(loop, path != NULL, max_frame, ops, data);
 	cr->cb = on_connected;
 	cr->data = data;
-	ret = uv_tcp_connect(&cr->req, &cr->conn->tcp, (struct sockaddr *)&ss, on_connect);
+	if (path) /* its outcome, even a failure, comes through on_connect */
+		uv_pipe_connect(&cr->req, &cr->conn->sock.pipe, path, on_connect);
+	else
+		ret = uv_tcp_connect(&cr->req, &cr->conn->sock.tcp, (struct sockaddr *)&ss,
+				     on_connect);
 	if (ret) {
 		conn_discard(cr->conn);
 		free(cr);

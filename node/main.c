@@ -54,7 +54,7 @@ static const char usage[] =
 	"Holds node N of the machine the coordinator describes: registers with it (retrying\n"
 	"until it answers), boots the node's zones and serves the coordinator's requests.\n"
 	"\n"
-	"  --coordinator HOST:PORT  the coordinator's node port\n"
+	"  --coordinator HOST:PORT  the coordinator's node port (or unix:PATH, its local socket)\n"
 	"  --id N                   the node this process holds\n"
 	"  --listen ADDR:PORT       also accept read-only clients (ping, view, node_stats,\n"
 	"                           sysctl_get)\n"
@@ -88,8 +88,9 @@ static int check_addr(const char *s)
 	char host[256];
 	int port;
 
-	if (nsim_parse_host_port(s, host, sizeof(host), &port))
-		return usage_error("bad address '%s' (HOST:PORT)", s);
+	if (nsim_addr_unix_path(s) ? !nsim_addr_unix_path(s)[0]
+				   : nsim_parse_host_port(s, host, sizeof(host), &port) != 0)
+		return usage_error("bad address '%s' (HOST:PORT or unix:PATH)", s);
 	return 0;
 }
 

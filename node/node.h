@@ -271,7 +271,7 @@ struct node_daemon {
 	size_t cfg_len;			/* its length */
 	Numasim__Response *pending_reg; /* the last config that came in while booting */
 
-	uv_tcp_t listener;	     /* --listen */
+	union nsim_sock listener;    /* --listen */
 	bool listening;		     /* listener open */
 	uv_signal_t sigterm, sigint; /* shutdown */
 

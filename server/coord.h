@@ -82,7 +82,9 @@ struct coord_node {
 
 struct coord {
 	uv_loop_t *loop;		       /* the one loop */
-	uv_tcp_t server;		       /* listening socket */
+	union nsim_sock server;		       /* listening socket */
+	union nsim_sock local;		       /* --local: Unix socket listener */
+	bool has_local;			       /* local is open */
 	uv_timer_t tick;		       /* heartbeats and dead-node detection */
 	uv_signal_t sigterm, sigint;	       /* clean exit */
 	struct coord_config cfg;	       /* the configuration file */

@@ -27,16 +27,19 @@
 #define EXIT_USAGE 2
 
 static const char usage[] =
-	"usage: numasim-coordinator --config FILE [--listen ADDR:PORT] [--port-file FILE] "
-	"[--quiet]\n"
+	"usage: numasim-coordinator --config FILE [--listen ADDR:PORT] [--local PATH]\n"
+	"                           [--port-file FILE] [--quiet]\n"
 	"  --config FILE       the machine, its sysctls and the coordinator's settings (.ini)\n"
 	"  --listen ADDR:PORT  overrides [coordinator] listen; port 0 picks a free port\n"
+	"  --local PATH        also listen on a Unix socket at PATH, for node daemons and\n"
+	"                      clients on this host (they dial unix:PATH)\n"
 	"  --port-file FILE    write the port listened on to FILE (for tests)\n"
 	"  --quiet             log errors only\n";
 
 struct coord_opts {
 	const char *config;    /* --config */
 	const char *listen;    /* --listen, NULL: the file's */
+	const char *local;     /* --local: Unix socket path, NULL: none */
 	const char *port_file; /* --port-file */
 	bool quiet;	       /* --quiet */
 };
@@ -73,6 +76,7 @@ static int parse_args(struct coord_opts *o, int argc, char **argv)
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"listen", required_argument, NULL, 'l'},
+		{"local", required_argument, NULL, 'u'},
 		{"port-file", required_argument, NULL, 'p'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -82,13 +86,16 @@ static int parse_args(struct coord_opts *o, int argc, char **argv)
 
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "c:l:p:qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:l:u:p:qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			o->config = optarg;
 			break;
 		case 'l':
 			o->listen = optarg;
+			break;
+		case 'u':
+			o->local = optarg;
 			break;
 		case 'p':
 			o->port_file = optarg;
@@ -182,6 +189,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	coord_log(co, "%s: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	uv_close((uv_handle_t *)&co->tick, NULL);
 	nsim_listen_close(&co->server);
+	if (co->has_local)
+		nsim_listen_close(&co->local);
 	uv_close((uv_handle_t *)&co->sigterm, NULL);
 	uv_close((uv_handle_t *)&co->sigint, NULL);
 	coord_nodes_shutdown(co);
@@ -238,6 +247,17 @@ static int coord_start(struct coord *co, const struct coord_opts *o)
 			  on_accept, co, &port);
 	if (ret)
 		return fail(1, "cannot listen on %s: %s", co->cfg.listen, uv_strerror(ret));
+	if (o->local) {
+		char addr[sizeof(NSIM_UNIX_PREFIX) + 4096];
+
+		snprintf(addr, sizeof(addr), NSIM_UNIX_PREFIX "%s", o->local);
+		ret = nsim_listen(co->loop, &co->local, addr, NSIM_FRAME_MAX_DEFAULT, &peer_ops,
+				  on_accept, co, NULL);
+		if (ret)
+			return fail(1, "cannot listen on %s: %s", addr, uv_strerror(ret));
+		co->has_local = true;
+		coord_log(co, "listening on %s", addr);
+	}
 	if (o->port_file && (ret = write_port_file(o->port_file, port)))
 		return fail(1, "cannot write %s: %s", o->port_file, strerror(-ret));
 	nsim_parse_host_port(co->cfg.listen, host, sizeof(host), &asked);

@@ -5,9 +5,12 @@
  * blocking client.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "net.h"
 #include "unit.h"
@@ -118,7 +121,7 @@ static void test_host_port(void)
 /* A loop thread that answers every ping with a pong of the same id, in reverse pairs. */
 struct echo_server {
 	uv_loop_t loop;		     /* its loop */
-	uv_tcp_t server;	     /* listening socket */
+	union nsim_sock server;	     /* listening socket */
 	uv_async_t stop;	     /* ends the loop */
 	int port;		     /* bound port */
 	int frames;		     /* frames served */
@@ -166,9 +169,9 @@ static void walk_close(uv_handle_t *h, void *arg)
 
 	if (uv_is_closing(h) || h->type == UV_PREPARE) /* a connection's: closed with it */
 		return;
-	if (h == (uv_handle_t *)&es->server)
+	if (h == &es->server.handle)
 		nsim_listen_close(&es->server);
-	else if (h->type == UV_TCP)
+	else if (h->type == UV_TCP || h->type == UV_NAMED_PIPE)
 		nsim_conn_close(h->data);
 	else
 		uv_close(h, NULL);
@@ -187,11 +190,12 @@ static void *echo_thread(void *arg)
 	return NULL;
 }
 
-static void test_loopback_pipelined(void)
+/* Serve on @listen ("127.0.0.1:0" or "unix:PATH"); the client dials @dial (NULL: the port). */
+static void loopback_pipelined(const char *listen, const char *dial)
 {
 	struct echo_server es = {0};
 	struct nsim_client cl;
-	char addr[32];
+	char addr[128];
 	pthread_t t;
 	Numasim__Response *resp;
 	uint8_t garbage[] = {0, 0, 0, 3, 0xff, 0xff, 0xff};
@@ -200,12 +204,13 @@ static void test_loopback_pipelined(void)
 
 	uv_loop_init(&es.loop);
 	uv_async_init(&es.loop, &es.stop, on_stop);
-	CU_ASSERT_EQUAL_FATAL(nsim_listen(&es.loop, &es.server, "127.0.0.1:0", 4096, &echo_ops,
-					  NULL, &es, &es.port),
-			      0);
-	CU_ASSERT(es.port > 0);
+	CU_ASSERT_EQUAL_FATAL(
+		nsim_listen(&es.loop, &es.server, listen, 4096, &echo_ops, NULL, &es, &es.port), 0);
+	CU_ASSERT(dial ? es.port == 0 : es.port > 0);
 	pthread_create(&t, NULL, echo_thread, &es);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", es.port);
+	snprintf(addr, sizeof(addr), "%s", dial ? dial : "");
+	if (!dial)
+		snprintf(addr, sizeof(addr), "127.0.0.1:%d", es.port);
 	CU_ASSERT_EQUAL_FATAL(nsim_client_open(&cl, addr, 2000), 0);
 	/* three requests in flight (one segment), then collect them */
 	for (uint64_t id = 1; id <= 3; id++) {
@@ -242,12 +247,49 @@ static void test_loopback_pipelined(void)
 	CU_ASSERT_EQUAL(es.writes, 2);
 }
 
+static void test_loopback_pipelined(void)
+{
+	loopback_pipelined("127.0.0.1:0", NULL);
+}
+
+/* The same over a Unix socket; the listener removes its file when it closes. */
+static void test_unix_pipelined(void)
+{
+	char dir[] = "/tmp/numasim-net.XXXXXX", addr[64], *path;
+	union nsim_sock s;
+	uv_loop_t loop;
+	struct stat st;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(addr, sizeof(addr), "unix:%s/sock", dir);
+	path = addr + strlen(NSIM_UNIX_PREFIX);
+	/* a regular file at PATH is not replaced: the bind fails */
+	CU_ASSERT_EQUAL_FATAL(close(open(path, O_CREAT | O_WRONLY, 0600)), 0);
+	uv_loop_init(&loop);
+	CU_ASSERT_NOT_EQUAL(nsim_listen(&loop, &s, addr, 0, &echo_ops, NULL, NULL, NULL), 0);
+	uv_close(&s.handle, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	CU_ASSERT_EQUAL(uv_loop_close(&loop), 0);
+	CU_ASSERT_EQUAL(unlink(path), 0);
+	/* too long for sockaddr_un */
+	CU_ASSERT_EQUAL(nsim_listen(&loop, &s,
+				    "unix:/tmp/0123456789012345678901234567890123456789"
+				    "0123456789012345678901234567890123456789"
+				    "0123456789012345678901234567890123456789",
+				    0, &echo_ops, NULL, NULL, NULL),
+			-EINVAL);
+	loopback_pipelined(addr, addr);
+	CU_ASSERT_EQUAL(lstat(path, &st), -1);
+	CU_ASSERT_EQUAL(rmdir(dir), 0);
+}
+
 static CU_TestInfo tests[] = {
 	{"a frame split at every byte", test_split_everywhere},
 	{"several frames in one read", test_many_in_one_chunk},
 	{"size cap checked before buffering", test_cap_before_buffering},
 	{"host:port parsing", test_host_port},
 	{"loopback: pipelined requests, bad frame", test_loopback_pipelined},
+	{"unix socket: pipelined requests, bad frame", test_unix_pipelined},
 	CU_TEST_INFO_NULL,
 };
 
