@@ -19,6 +19,7 @@
 #ifndef NUMASIM_COMMON_NET_H
 #define NUMASIM_COMMON_NET_H
 
+#include <stdalign.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -147,6 +148,25 @@ int nsim_conn_send_msg(struct nsim_conn *c, const ProtobufCMessage *msg);
  * it), then on_close runs from the loop and the conn is freed.
  */
 void nsim_conn_close(struct nsim_conn *c);
+
+/* ------------------------------------------------------------------ decoding arena */
+
+#define NSIM_ARENA_SIZE 4096 /* a request or answer of the hot paths fits many times */
+
+/*
+ * struct nsim_arena - pass &arena->allocator to a protobuf-c unpack for a message used and
+ * freed within the current callback; free_unpacked with the same allocator, then
+ * nsim_arena_reset(). Parts beyond the buffer come from malloc (counted in spilled).
+ */
+struct nsim_arena {
+	ProtobufCAllocator allocator; /* hands out buf[] */
+	size_t used;		      /* bytes of buf[] handed out */
+	uint64_t spilled;	      /* allocations that did not fit */
+	alignas(16) uint8_t buf[NSIM_ARENA_SIZE];
+};
+
+void nsim_arena_init(struct nsim_arena *ar);
+void nsim_arena_reset(struct nsim_arena *ar);
 
 /* ------------------------------------------------------------------ rpc helpers */
 

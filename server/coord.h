@@ -85,6 +85,9 @@ struct coord {
 	union nsim_sock server;		       /* listening socket */
 	union nsim_sock local;		       /* --local: Unix socket listener */
 	bool has_local;			       /* local is open */
+	struct nsim_arena scratch;	       /* decodes one client request at a time */
+	struct alloc_op *alloc_cache;	       /* route.c: allocations kept for reuse */
+	int alloc_cached;		       /* how many */
 	uv_timer_t tick;		       /* heartbeats and dead-node detection */
 	uv_signal_t sigterm, sigint;	       /* clean exit */
 	struct coord_config cfg;	       /* the configuration file */
@@ -190,6 +193,9 @@ void coord_cmd_free_pages(struct coord_call *call, const Numasim__Request *req);
 void coord_cmd_kmalloc(struct coord_call *call, const Numasim__Request *req);
 void coord_cmd_addr_op(struct coord_call *call, const Numasim__Request *req);
 void coord_cmd_cache_op(struct coord_call *call, const Numasim__Request *req);
+
+/* coord_route_release - free the allocation state route.c keeps for reuse. */
+void coord_route_release(struct coord *co);
 void coord_cmd_view(struct coord_call *call, const Numasim__Request *req);
 void coord_cmd_node_stats(struct coord_call *call, const Numasim__Request *req);
 

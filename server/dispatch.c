@@ -369,15 +369,18 @@ void coord_peer_frame(struct coord_peer *peer, const uint8_t *payload, size_t le
 	}
 	if (peer->conn->closing)
 		return;
-	req = numasim__request__unpack(NULL, len, payload);
+	/* commands copy what they keep: the request is decoded into the scratch arena */
+	req = numasim__request__unpack(&peer->co->scratch.allocator, len, payload);
 	if (!req) {
+		nsim_arena_reset(&peer->co->scratch);
 		frame_error(peer, 0, NUMASIM__STATUS__STATUS_PROTOCOL_ERROR,
 			    "a frame of %zu bytes that does not decode as a Request", len);
 		return;
 	}
 	if (peer->role == PEER_CLIENT || first_request(peer, req))
 		dispatch(peer->co, peer, NULL, req);
-	numasim__request__free_unpacked(req, NULL);
+	numasim__request__free_unpacked(req, &peer->co->scratch.allocator);
+	nsim_arena_reset(&peer->co->scratch);
 }
 
 void coord_peer_oversize(struct coord_peer *peer, size_t announced)

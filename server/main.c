@@ -235,6 +235,7 @@ static int coord_setup(struct coord *co, const struct coord_opts *o)
 	if (coord_machine_new(&co->m, &co->cfg, err, sizeof(err)))
 		return fail(EXIT_USAGE, "%s: %s", o->config, err);
 	coord_owners_init(&co->owners);
+	nsim_arena_init(&co->scratch);
 	return 0;
 }
 
@@ -277,6 +278,7 @@ static int coord_start(struct coord *co, const struct coord_opts *o)
 
 static void coord_release(struct coord *co)
 {
+	coord_route_release(co);
 	coord_nodes_release(co);
 	coord_owners_release(&co->owners);
 	machine_free(co->m);

@@ -40,6 +40,7 @@ struct tried_zone {
 };
 
 struct alloc_op {
+	struct alloc_op *next;	      /* on co->alloc_cache while unused */
 	struct coord_call *call;      /* the client's request */
 	struct coord *co;	      /* the server */
 	struct coord_alloc_args args; /* what was asked */
@@ -49,8 +50,17 @@ struct alloc_op {
 	int pos;		      /* next zone of the walk */
 	int ntried;		      /* zones of the current walk so far */
 	struct coord_fanout f;	      /* slow-path steps on the nodes */
-	struct tried_zone tried[];    /* [plan.nr]: why they refused */
+	struct tried_zone tried[];    /* [walk_max()]: why they refused */
 };
+
+/* Ops kept for reuse: a burst of allocations then frees no memory back and forth. */
+#define ALLOC_CACHE_MAX 1024
+
+/* The longest walk on @co's machine: every zone of every node. */
+static size_t walk_max(const struct coord *co)
+{
+	return (size_t)co->m->nr_nodes * MAX_NR_ZONES;
+}
 
 static void walk_next(struct alloc_op *op);
 
@@ -69,25 +79,48 @@ static void record(struct alloc_op *op, const struct coord_zoneref *z, const cha
 
 static void slow_step_done(struct coord_fanout *f);
 
-/* An allocation in flight for @call, with room to record every zone of @plan's walk. */
-static struct alloc_op *op_new(struct coord_call *call, const struct coord_alloc_args *args,
-			       const struct coord_alloc_plan *plan)
+/* An allocation for @call (its plan still to be made), from the cache if it has one. */
+static struct alloc_op *op_new(struct coord_call *call)
 {
-	struct alloc_op *op = xmalloc(sizeof(*op) + (size_t)plan->nr * sizeof(op->tried[0]));
+	struct coord *co = call->co;
+	struct alloc_op *op = co->alloc_cache;
 
+	if (op) {
+		co->alloc_cache = op->next;
+		co->alloc_cached--;
+	} else {
+		op = xmalloc(sizeof(*op) + walk_max(co) * sizeof(op->tried[0]));
+	}
 	op->call = call;
-	op->co = call->co;
-	op->args = *args;
-	op->plan = *plan;
+	op->co = co;
 	op->ntried = 0;
-	coord_fanout_init(&op->f, op->co, slow_step_done, op);
+	coord_fanout_init(&op->f, co, slow_step_done, op);
 	return op;
 }
 
 static void op_free(struct alloc_op *op)
 {
+	struct coord *co = op->co;
+
 	coord_fanout_release(&op->f);
-	free(op);
+	if (co->alloc_cached >= ALLOC_CACHE_MAX) {
+		free(op);
+		return;
+	}
+	op->next = co->alloc_cache;
+	co->alloc_cache = op;
+	co->alloc_cached++;
+}
+
+void coord_route_release(struct coord *co)
+{
+	while (co->alloc_cache) {
+		struct alloc_op *op = co->alloc_cache;
+
+		co->alloc_cache = op->next;
+		free(op);
+	}
+	co->alloc_cached = 0;
 }
 
 /* ------------------------------------------------------------------ answers */
@@ -328,7 +361,10 @@ void coord_cmd_alloc_pages(struct coord_call *call, const Numasim__Request *req)
 	struct coord_peer *peer = coord_call_peer(call);
 	int il_scratch = MAX_NUMNODES - 1;
 	int *il_prev = peer ? coord_identity_il_prev(&call->co->owners, peer->owner) : NULL;
-	struct coord_alloc_args args = {
+	struct alloc_op *op = op_new(call);
+	char err[COORD_MSGLEN];
+
+	op->args = (struct coord_alloc_args){
 		.gfp = ap->gfp,
 		.order = ap->order,
 		.cpu = ap->cpu,
@@ -336,15 +372,13 @@ void coord_cmd_alloc_pages(struct coord_call *call, const Numasim__Request *req)
 		.preferred = ap->preferred,
 		.nodemask = ap->nodemask,
 	};
-	struct coord_alloc_plan plan;
-	char err[COORD_MSGLEN];
-
-	if (coord_alloc_plan(&plan, call->co->m, &args, il_prev ? il_prev : &il_scratch, err,
-			     sizeof(err))) {
+	if (coord_alloc_plan(&op->plan, call->co->m, &op->args, il_prev ? il_prev : &il_scratch,
+			     err, sizeof(err))) {
 		coord_call_fail(call, NUMASIM__STATUS__STATUS_EINVAL, "%s", err);
+		op_free(op);
 		return;
 	}
-	walk_start(op_new(call, &args, &plan), STAGE_FAST, plan.fast_flags);
+	walk_start(op, STAGE_FAST, op->plan.fast_flags);
 }
 
 struct free_op {

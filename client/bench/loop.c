@@ -109,6 +109,7 @@ struct bench_thread {
 	uint64_t drained_ns;	       /* its last measured answer */
 	int err;		       /* negative errno that stopped the thread */
 	char error[200];	       /* why */
+	struct nsim_arena arena;       /* decodes one answer at a time */
 };
 
 static atomic_bool interrupted;
@@ -367,13 +368,14 @@ static void on_frame(void *arg, const uint8_t *payload, size_t len)
 	struct bench_conn *c = arg;
 	struct bench_thread *t = c->t;
 	const struct bench_config *cfg = t->sh->cfg;
-	Numasim__Response *resp = numasim__response__unpack(NULL, len, payload);
+	Numasim__Response *resp = numasim__response__unpack(&t->arena.allocator, len, payload);
 	struct bench_slot *slot;
 	uint64_t now = bench_now_ns(), lat;
 	unsigned int s;
 	bool expected;
 
 	if (!resp) {
+		nsim_arena_reset(&t->arena);
 		thread_fail(t, -EPROTO, "%s sent a response that does not decode", cfg->addr);
 		return;
 	}
@@ -408,7 +410,8 @@ static void on_frame(void *arg, const uint8_t *payload, size_t len)
 	c->free_slots[c->nr_free++] = (uint16_t)s;
 	c->progress_ns = now;
 out:
-	numasim__response__free_unpacked(resp, NULL);
+	numasim__response__free_unpacked(resp, &t->arena.allocator);
+	nsim_arena_reset(&t->arena);
 }
 
 static int conn_read(struct bench_conn *c)
@@ -779,6 +782,7 @@ int bench_run(const struct bench_config *cfg, struct bench_result *res)
 		th[i].interval = xmalloc(sizeof(*th[i].interval));
 		bench_hist_init(th[i].interval);
 		pthread_mutex_init(&th[i].ilock, NULL);
+		nsim_arena_init(&th[i].arena);
 		if (pthread_create(&th[i].tid, NULL, thread_main, &th[i]))
 			abort(); /* a process that cannot start a thread has no way forward */
 	}

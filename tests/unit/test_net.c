@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "nsim.h"
 #include "unit.h"
 
 struct collected {
@@ -283,7 +284,52 @@ static void test_unix_pipelined(void)
 	CU_ASSERT_EQUAL(rmdir(dir), 0);
 }
 
+/* Answers decoded in the arena: carved from its buffer, spilled to malloc when too big. */
+static void test_arena(void)
+{
+	static struct nsim_arena ar;
+	Numasim__Response r = NUMASIM__RESPONSE__INIT, *got;
+	Numasim__ViewReply view = NUMASIM__VIEW_REPLY__INIT;
+	char *big = xmalloc(2 * NSIM_ARENA_SIZE);
+	size_t len;
+	uint8_t *frame;
+
+	nsim_arena_init(&ar);
+	r.id = 7;
+	r.message = "small";
+	frame = nsim_frame_encode(&r.base, &len);
+	got = numasim__response__unpack(&ar.allocator, len - NSIM_FRAME_PREFIX,
+					frame + NSIM_FRAME_PREFIX);
+	free(frame);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	CU_ASSERT_EQUAL(got->id, 7);
+	CU_ASSERT_STRING_EQUAL(got->message, "small");
+	CU_ASSERT((uint8_t *)got >= ar.buf && (uint8_t *)got < ar.buf + NSIM_ARENA_SIZE);
+	CU_ASSERT(ar.used > 0);
+	CU_ASSERT_EQUAL(ar.spilled, 0);
+	numasim__response__free_unpacked(got, &ar.allocator);
+	nsim_arena_reset(&ar);
+	CU_ASSERT_EQUAL(ar.used, 0);
+	/* a view text larger than the arena: its string comes from malloc (ASan checks the free) */
+	memset(big, 'x', 2 * NSIM_ARENA_SIZE - 1);
+	big[2 * NSIM_ARENA_SIZE - 1] = '\0';
+	view.text = big;
+	r.body_case = NUMASIM__RESPONSE__BODY_VIEW;
+	r.view = &view;
+	frame = nsim_frame_encode(&r.base, &len);
+	got = numasim__response__unpack(&ar.allocator, len - NSIM_FRAME_PREFIX,
+					frame + NSIM_FRAME_PREFIX);
+	free(frame);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	CU_ASSERT_EQUAL(strlen(got->view->text), 2 * NSIM_ARENA_SIZE - 1);
+	CU_ASSERT_EQUAL(ar.spilled, 1);
+	numasim__response__free_unpacked(got, &ar.allocator);
+	nsim_arena_reset(&ar);
+	free(big);
+}
+
 static CU_TestInfo tests[] = {
+	{"decoding arena", test_arena},
 	{"a frame split at every byte", test_split_everywhere},
 	{"several frames in one read", test_many_in_one_chunk},
 	{"size cap checked before buffering", test_cap_before_buffering},
