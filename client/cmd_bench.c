@@ -452,6 +452,8 @@ static int build_workload(const struct bench_opts *o, bool fragment, unsigned in
 		ret = parse_caches(o->caches, wl);
 	if (!ret)
 		ret = parse_lifetime(o, wl, nconns);
+	if (!ret && fragment)
+		bench_workload_share_fill(wl, nconns);
 	if (!ret && bench_workload_finish(wl))
 		ret = cli_error(CLI_EXIT_USAGE, CMD,
 				"the mix needs what it names: --orders for pages, --sizes for "

@@ -175,6 +175,11 @@ void node_jobs_abandon(struct node_job *list)
 
 static void job_finish(struct node_job *job);
 
+static bool is_restore(const struct node_job *job)
+{
+	return job->req && job->req->body_case == NUMASIM__REQUEST__BODY_RESTORE;
+}
+
 /*
  * Run @job as simulated CPU @cpu: staged for that CPU's worker with --cpu-threads, else
  * here on the loop thread, at once. Either way node/mm takes the per-CPU locks 6.1 takes
@@ -223,6 +228,8 @@ static void job_finish(struct node_job *job)
 		job->on_worker = false;
 		p->d->cpu_inflight--;
 	}
+	if (is_restore(job) && job->m) /* it ran: what waited for it may go */
+		p->d->restoring = false;
 	if (job->undo)
 		p->d->stats.undone++;
 	else if (p && !peer_open(p) && job_undo(job))
@@ -243,17 +250,18 @@ static void job_finish(struct node_job *job)
 /* ------------------------------------------------------------------ dispatch */
 
 /*
- * A coordinator's request waits (parked, in order) while the machine boots, and from a
- * restore on until every job out on a CPU worker is back: a restore that reconciles must
- * not see an allocation whose undo is still to come.
+ * A coordinator's request waits (parked, in order) while the machine boots; from a restore
+ * on until every job out on a CPU worker is back (a restore must not see an allocation whose
+ * undo is still to come); and while a restore runs, so that it sees the node exactly as the
+ * coordinator's record of it, taken when it sent the restore.
  */
 static bool job_must_wait(struct node_daemon *d, const struct node_job *job)
 {
 	if (!job->peer->coordinator)
 		return false;
-	if (job->req->body_case == NUMASIM__REQUEST__BODY_RESTORE && d->cpu_inflight)
+	if (is_restore(job) && d->cpu_inflight)
 		d->draining = true;
-	return d->booting || d->draining;
+	return d->booting || d->draining || d->restoring;
 }
 
 /* Run it (CPU jobs), hand it to the control worker, or park it. */
@@ -274,6 +282,7 @@ static void job_submit(struct node_job *job)
 	}
 	job->m = d->m;
 	if (!(job->op->flags & NODE_OP_CPU)) {
+		d->restoring |= is_restore(job);
 		node_worker_stage(&d->ctl, job);
 		return;
 	}
@@ -398,9 +407,9 @@ void node_results_cb(uv_async_t *async)
 		else
 			job_finish(job);
 	}
-	if (d->draining && !d->cpu_inflight) {
+	if (d->draining && !d->cpu_inflight)
 		d->draining = false;
+	if (d->parked.head && !d->booting && !d->draining && !d->restoring)
 		node_dispatch_parked(d);
-	}
 	node_jobs_flush(d);
 }

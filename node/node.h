@@ -284,6 +284,7 @@ struct node_daemon {
 	struct node_jobq parked;     /* coordinator requests waiting (boot, drain) */
 	int cpu_inflight;	     /* jobs out on CPU workers */
 	bool draining;		     /* a restore waits for cpu_inflight == 0 */
+	bool restoring;		     /* a restore is out on the control worker */
 
 	struct node_peer *peers;    /* open and closing peers */
 	struct node_counters stats; /* loop thread only */

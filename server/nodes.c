@@ -203,11 +203,12 @@ static void forget_objects(struct coord *co, int nid)
 }
 
 /*
- * Send @nid the blocks recorded for it, as a barrier (nothing is routed to it until the
- * answer). A node that registers from a new process lost its memory and takes them back
- * (they stay owned); one that kept its machine (@reconcile) frees every block it holds
- * that is not among them: an allocation it answered after the coordinator had given the
- * link up was never recorded.
+ * Send @nid the blocks recorded for it. A node runs a restore before anything sent after it.
+ * A node that registers from a new process lost its memory and takes them back (they stay
+ * owned); nothing is routed to it until it answers. One that kept its machine (@reconcile)
+ * frees every block it holds that is not among them (an allocation it answered after the
+ * coordinator had given the link up was never recorded); requests sent meanwhile wait for
+ * it on the node.
  */
 static void restore_node(struct coord *co, int nid, bool reconcile)
 {
@@ -238,8 +239,8 @@ static void restore_node(struct coord *co, int nid, bool reconcile)
 		*rc = (struct restore_ctx){co, nid, reconcile};
 		if (coord_node_call(co, nid, &req, restore_done, rc))
 			free(rc);
-		else
-			co->nodes[nid].restoring = true;
+		else /* a reconcile needs no detour: the node serves what follows after it */
+			co->nodes[nid].restoring = !reconcile;
 	}
 	free(ptrs);
 	free(blocks);

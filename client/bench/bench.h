@@ -276,6 +276,16 @@ struct bench_cache {
 };
 
 /* The workload of a run: read-only once the connections start. */
+/*
+ * The fragment pattern's fill, shared by every connection of the run: one ENOMEM ends every
+ * connection's fill, and no connection splits before all have stopped filling (or a page
+ * one connection frees would be taken again by another's fill).
+ */
+struct bench_fill_sync {
+	atomic_bool stop;    /* a connection's fill met ENOMEM (or its share) */
+	atomic_uint filling; /* connections not yet through FILL_WAIT */
+};
+
 struct bench_workload {
 	uint64_t mix[NR_BENCH_KINDS];		     /* weights of pages, kmalloc, slab */
 	struct bench_dist kinds;		     /* built from mix by bench_workload_finish() */
@@ -287,10 +297,17 @@ struct bench_workload {
 	unsigned int gfp;			     /* --gfp of every allocation */
 	enum bench_life life;			     /* --free / --hold */
 	uint64_t after;				     /* BENCH_FREE_AFTER: N */
-	uint64_t hold_bytes;	    /* BENCH_HOLD (and fragment fill): per connection */
-	struct bench_policy policy; /* --policy */
-	bool fragment;		    /* the fill/split/probe pattern */
+	uint64_t hold_bytes;	      /* BENCH_HOLD (and fragment fill): per connection */
+	struct bench_policy policy;   /* --policy */
+	bool fragment;		      /* the fill/split/probe pattern */
+	struct bench_fill_sync *fill; /* fragment: shared by the connections (NULL: each alone) */
 };
+
+/*
+ * bench_workload_share_fill - make the fragment pattern's fill common to @nconns
+ * connections (freed by bench_workload_release).
+ */
+void bench_workload_share_fill(struct bench_workload *wl, unsigned int nconns);
 
 /* bench_workload_finish - derive the kinds and cache_pick distributions. 0 or -EINVAL. */
 int bench_workload_finish(struct bench_workload *wl);
@@ -338,6 +355,7 @@ struct bench_wl {
 	unsigned int inflight;		  /* ops handed out and not yet done */
 	enum bench_phase phase;		  /* where it is */
 	bool fill_stop;			  /* fragment: the fill is over */
+	bool fill_counted;		  /* fragment: left cfg->fill->filling */
 	bool teardown;			  /* freeing everything, allocating nothing */
 };
 

@@ -55,8 +55,17 @@ int bench_workload_finish(struct bench_workload *wl)
 	return 0;
 }
 
+void bench_workload_share_fill(struct bench_workload *wl, unsigned int nconns)
+{
+	wl->fill = xcalloc(1, sizeof(*wl->fill));
+	atomic_init(&wl->fill->stop, false);
+	atomic_init(&wl->fill->filling, nconns);
+}
+
 void bench_workload_release(struct bench_workload *wl)
 {
+	free(wl->fill);
+	wl->fill = NULL;
 	bench_dist_release(&wl->kinds);
 	bench_dist_release(&wl->orders);
 	bench_dist_release(&wl->sizes);
@@ -242,9 +251,13 @@ static void split(struct bench_wl *w)
 /* The fragment phases; false when the connection must wait. */
 static bool next_fragment(struct bench_wl *w, struct bench_op *op)
 {
+	struct bench_fill_sync *fill = w->cfg->fill;
+
 	switch (w->phase) {
 	case BENCH_PHASE_FILL:
-		if (!w->fill_stop) {
+		if (fill && w->fill_stop)
+			atomic_store(&fill->stop, true);
+		if (!w->fill_stop && !(fill && atomic_load(&fill->stop))) {
 			make_alloc(w, op, BENCH_PAGES, 0);
 			return true;
 		}
@@ -253,6 +266,12 @@ static bool next_fragment(struct bench_wl *w, struct bench_op *op)
 	case BENCH_PHASE_FILL_WAIT:
 		if (w->inflight)
 			return false;
+		if (fill && !w->fill_counted) {
+			w->fill_counted = true;
+			atomic_fetch_sub(&fill->filling, 1);
+		}
+		if (fill && atomic_load(&fill->filling))
+			return false; /* polled again within IDLE_WAIT_MS */
 		split(w);
 		/* fall through */
 	case BENCH_PHASE_SPLIT:

@@ -267,6 +267,55 @@ static void test_fragment(void)
 	free(s);
 }
 
+/* Two connections share the fill: no split starts before both stopped filling. */
+static void test_fragment_shared(void)
+{
+	struct bench_workload wl;
+	struct bench_wl a, b;
+	struct sim *s = calloc(1, sizeof(*s));
+	static struct bench_op log[20000];
+	int n = 0, first_free = -1, frees = 0, late_fills = 0;
+
+	memset(&wl, 0, sizeof(wl));
+	wl.fragment = true;
+	CU_ASSERT_FATAL(!bench_dist_parse(&wl.orders, "3:1", 0, 10, 0, NULL));
+	CU_ASSERT_FATAL(!bench_workload_finish(&wl));
+	bench_workload_share_fill(&wl, 2);
+	s->capacity = 1000;
+	bench_wl_init(&a, &wl, 0, 0, 1);
+	bench_wl_init(&b, &wl, 1, 0, 2);
+	for (int i = 0; i < 1500; i++) {
+		step(&a, s, 4, false, log, &n);
+		if (i < 120 || i > 140) /* b lags as the fill ends: a must wait for it */
+			step(&b, s, 4, false, log, &n);
+	}
+	for (int i = 0; i < n; i++) {
+		if (log[i].code == BENCH_OP_FREE_PAGES) {
+			CU_ASSERT_EQUAL(log[i].handle % 2, 0);
+			frees++;
+			if (first_free < 0)
+				first_free = i;
+		} else if (first_free >= 0 && log[i].order == 0) {
+			late_fills++;
+		}
+	}
+	CU_ASSERT(first_free > 0);
+	CU_ASSERT_EQUAL(late_fills, 0); /* no fill after the first split free */
+	CU_ASSERT_EQUAL(frees, 500);	/* the even half of the 1000 pages both filled */
+	CU_ASSERT_EQUAL(a.phase, BENCH_PHASE_PROBE);
+	CU_ASSERT_EQUAL(b.phase, BENCH_PHASE_PROBE);
+	for (int i = 0; i < 100000 && !(bench_wl_idle(&a) && bench_wl_idle(&b)); i++) {
+		step(&a, s, 16, true, NULL, NULL);
+		step(&b, s, 16, true, NULL, NULL);
+	}
+	CU_ASSERT_EQUAL(s->nr_live, 0);
+	CU_ASSERT_EQUAL(s->bad_frees, 0);
+	bench_wl_release(&a);
+	bench_wl_release(&b);
+	bench_workload_release(&wl);
+	free(s);
+}
+
 static void test_bad_workload(void)
 {
 	struct bench_workload wl;
@@ -279,9 +328,13 @@ static void test_bad_workload(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"free_now", test_free_now}, {"free_after", test_free_after},
-	{"hold", test_hold},	     {"mix", test_mix},
-	{"fragment", test_fragment}, {"bad_workload", test_bad_workload},
+	{"free_now", test_free_now},
+	{"free_after", test_free_after},
+	{"hold", test_hold},
+	{"mix", test_mix},
+	{"fragment", test_fragment},
+	{"fragment_shared", test_fragment_shared},
+	{"bad_workload", test_bad_workload},
 	CU_TEST_INFO_NULL,
 };
 
