@@ -21,17 +21,14 @@
 static struct machine *boot_1g(bool late_frees)
 {
 	struct machine_config cfg;
-	char err[MM_ERRLEN] = "";
-	struct machine *m = NULL;
-	int ret;
+	struct machine *m;
 
 	machine_config_init(&cfg);
 	cfg.mem_bytes = 1 * GiB;
 	cfg.ncpus = 2;
 	for (int z = 0; z < MAX_NR_ZONES && !late_frees; z++)
 		cfg.late_free[z] = 0;
-	ret = machine_new(&m, &cfg, err);
-	ASSERT_BOOTED(ret, err);
+	m = unit_boot(&cfg);
 	/* boot leaves the slab layer's refill on CPU 0's list: start with empty lists */
 	drain_all_pages(m);
 	return m;

@@ -837,20 +837,6 @@ static void test_destroy(void)
 
 /* ---------------------------------------------------------------- kmalloc */
 
-/* The class kmalloc(@size) uses (§8.1 size_index and fls rules). */
-static unsigned int kmalloc_class(size_t size)
-{
-	static const unsigned int small[] = {8, 16, 32, 64, 96, 128, 192};
-	unsigned int c = 256;
-
-	for (size_t i = 0; i < ARRAY_SIZE(small); i++)
-		if (size <= small[i])
-			return small[i];
-	while (c < size)
-		c <<= 1;
-	return c;
-}
-
 static const struct {
 	gfp_t gfp;
 	int type;
@@ -879,7 +865,8 @@ static void test_kmalloc_classes(void)
 			struct kmem_cache *s = kmalloc_slab(m, size, gfp_families[f].gfp);
 			char want[KMEM_CACHE_NAME_LEN];
 
-			kmalloc_name(want, sizeof(want), gfp_families[f].type, kmalloc_class(size));
+			kmalloc_name(want, sizeof(want), gfp_families[f].type,
+				     unit_kmalloc_class(size));
 			CHECK(s && !strcmp(s->name, want), "kmalloc_slab(%zu, %#x) is %s, want %s",
 			      size, gfp_families[f].gfp, s ? s->name : "NULL", want);
 		}
@@ -901,7 +888,7 @@ static void test_kmalloc_objects(void)
 
 	for (size_t f = 0; f < ARRAY_SIZE(gfp_families); f++)
 		for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
-			unsigned int class = kmalloc_class(sizes[i]);
+			unsigned int class = unit_kmalloc_class(sizes[i]);
 			unsigned int align = is_power_of_2(class) ? class : 8;
 			struct kmem_cache *s = kmalloc_slab(m, sizes[i], gfp_families[f].gfp);
 			unsigned long p = kmalloc(m, sizes[i], gfp_families[f].gfp, (int)(i % 2));

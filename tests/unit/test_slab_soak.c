@@ -83,17 +83,9 @@ static unsigned int pages_order(size_t size)
 /* What kmalloc(@size) may use: its class, or whole pages above 8 KiB (§8.1). */
 static size_t kmalloc_usable(size_t size)
 {
-	static const size_t small[] = {8, 16, 32, 64, 96, 128, 192};
-	size_t c = 256;
-
 	if (size > KMALLOC_MAX_CACHE_SIZE)
 		return PAGE_SIZE << pages_order(size);
-	for (size_t i = 0; i < ARRAY_SIZE(small); i++)
-		if (size <= small[i])
-			return small[i];
-	while (c < size)
-		c <<= 1;
-	return c;
+	return unit_kmalloc_class(size);
 }
 
 static size_t kmalloc_align(size_t usable)

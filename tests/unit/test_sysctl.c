@@ -14,22 +14,6 @@
 
 #define NZ 3 /* DMA, Normal, HighMem */
 
-/* The machine of the capture: 686-pae, 1 GiB, 2 CPUs. */
-static struct machine *boot_1g(void)
-{
-	struct machine_config cfg;
-	char err[MM_ERRLEN] = "";
-	struct machine *m = NULL;
-	int ret;
-
-	machine_config_init(&cfg);
-	cfg.mem_bytes = 1 * GiB;
-	cfg.ncpus = 2;
-	ret = machine_new(&m, &cfg, err);
-	ASSERT_BOOTED(ret, err);
-	return m;
-}
-
 /* Everything a sysctl may change, to prove that a refused write changed nothing. */
 struct tunables {
 	int min_free_kbytes, wsf, wbf, fraction, ratio[MAX_NR_ZONES];
@@ -243,7 +227,7 @@ static void check_snap(struct machine *m, const char *label, const struct zone_s
 
 static void test_replay_capture(void)
 {
-	struct machine *m = boot_1g();
+	struct machine *m = unit_boot_1g();
 	char buf[64];
 
 	for (size_t i = 0; i < ARRAY_SIZE(replay); i++) {
@@ -264,7 +248,7 @@ static void test_min_free_kbytes_write(void)
 {
 	static const long boot_dma_prot[MAX_NR_ZONES] = {0, 836, 980, 980};
 	static const long read_dma_prot[MAX_NR_ZONES] = {0, 838, 982, 982};
-	struct machine *m = boot_1g();
+	struct machine *m = unit_boot_1g();
 	struct tunables before;
 	char buf[64];
 
@@ -316,7 +300,7 @@ static const struct {
 
 static void test_refused_writes(void)
 {
-	struct machine *m = boot_1g();
+	struct machine *m = unit_boot_1g();
 	struct tunables before;
 	char buf[64];
 
@@ -338,7 +322,7 @@ static void test_refused_writes(void)
 /* percpu_pagelist_high_fraction 8: high = max(managed / 8 / ncpus, 4 * batch). */
 static void test_high_fraction(void)
 {
-	struct machine *m = boot_1g();
+	struct machine *m = unit_boot_1g();
 	struct zone *normal = zone_of(m, ZONE_NORMAL);
 
 	CU_ASSERT_EQUAL(machine_sysctl_set(m, "vm.percpu_pagelist_high_fraction", "8"), 0);
@@ -368,7 +352,7 @@ static void test_high_fraction(void)
 
 static void test_names(void)
 {
-	struct machine *m = boot_1g();
+	struct machine *m = unit_boot_1g();
 	char buf[64];
 	int n = 0;
 
@@ -394,7 +378,7 @@ static void test_names(void)
 /* 6.1's lowmem_reserve_ratio handler ignores parse errors: the values before one are kept. */
 static void test_lowmem_reserve_lenient(void)
 {
-	struct machine *m = boot_1g();
+	struct machine *m = unit_boot_1g();
 	char buf[64];
 
 	CU_ASSERT_EQUAL(machine_sysctl_set(m, "vm.lowmem_reserve_ratio", "64 x"), 0);

@@ -12,16 +12,6 @@
 #include "mm_debug.h"
 #include "unit.h"
 
-static struct machine *boot(const struct machine_config *cfg)
-{
-	char err[MM_ERRLEN] = "";
-	struct machine *m = NULL;
-	int ret = machine_new(&m, cfg, err);
-
-	ASSERT_BOOTED(ret, err);
-	return m;
-}
-
 /* What a zone of a booted machine must show. */
 struct zone_expect {
 	unsigned long min, low, high; /* _watermark[] */
@@ -63,7 +53,7 @@ static struct machine *boot_managed(const unsigned long managed[MAX_NR_ZONES], e
 		cfg.reserve[z] = (long)(l.nodes[0].zones[z].present - managed[z]);
 		cfg.late_free[z] = 0;
 	}
-	return boot(&cfg);
+	return unit_boot(&cfg);
 }
 
 /* §10.5: PAE, 2 CPUs, no THP, managed at init DMA 3840, Normal 212000, HighMem 786000. */
@@ -157,7 +147,7 @@ static void test_real_kernels(void)
 		cfg.arch = real_cases[i].arch;
 		cfg.mem_bytes = real_cases[i].mem;
 		cfg.ncpus = real_cases[i].ncpus;
-		m = boot(&cfg);
+		m = unit_boot(&cfg);
 		CU_ASSERT_EQUAL(m->min_free_kbytes, real_cases[i].min_free_kbytes);
 		for (int z = ZONE_DMA; z <= ZONE_HIGHMEM; z++)
 			check_zone(m, z, &real_cases[i].z[z]);
@@ -232,7 +222,7 @@ static void test_boost(void)
 
 		machine_config_init(&cfg);
 		cfg.mem_bytes = 1 * GiB;
-		m = boot(&cfg);
+		m = unit_boot(&cfg);
 		dma = zone_of(m, ZONE_DMA);
 		CU_ASSERT_EQUAL_FATAL(strip_dma_pageblocks(m, pfns, orders, &nr, 16), 0);
 		CU_ASSERT_EQUAL(dma->watermark_boost, 0);
@@ -278,7 +268,7 @@ static void test_no_boost(void)
 
 	machine_config_init(&cfg);
 	cfg.mem_bytes = 1 * GiB;
-	m = boot(&cfg);
+	m = unit_boot(&cfg);
 	CU_ASSERT_EQUAL(machine_sysctl_set(m, "vm.watermark_boost_factor", "0"), 0);
 	CU_ASSERT_EQUAL_FATAL(strip_dma_pageblocks(m, pfns, orders, &nr, 16), 0);
 	CU_ASSERT_EQUAL_FATAL(__alloc_pages(m, &pfn, GFP_DMA, 0, 0, -1, 0, 1, NULL), 0);
@@ -305,7 +295,7 @@ static void test_steal_at_zone_start(void)
 
 	machine_config_init(&cfg);
 	cfg.mem_bytes = 1 * GiB;
-	m = boot(&cfg);
+	m = unit_boot(&cfg);
 	dma = zone_of(m, ZONE_DMA);
 	CU_ASSERT_EQUAL_FATAL(strip_dma_pageblocks(m, pfns, orders, &nr, 16), 0);
 	CU_ASSERT_EQUAL(get_pageblock_migratetype(dma, 0x100), MIGRATE_MOVABLE);

@@ -58,26 +58,6 @@ static void release_all(struct machine *m, struct held *h)
 		CU_ASSERT_EQUAL(zone_page_state(zone, NR_FREE_PAGES), h->free0[nid][zone->idx]);
 }
 
-static struct machine *boot(const struct machine_config *cfg)
-{
-	char err[MM_ERRLEN] = "";
-	struct machine *m = NULL;
-	int ret = machine_new(&m, cfg, err);
-
-	ASSERT_BOOTED(ret, err);
-	return m;
-}
-
-static struct machine *boot_1g(void)
-{
-	struct machine_config cfg;
-
-	machine_config_init(&cfg);
-	cfg.mem_bytes = 1 * GiB;
-	cfg.ncpus = 2;
-	return boot(&cfg);
-}
-
 /* The nodes of a zonelist in order, one entry per node (zones of a node are adjacent). */
 static int zonelist_nodes(const struct zoneref *zr, int *nodes, int max)
 {
@@ -97,7 +77,7 @@ static int zonelist_nodes(const struct zoneref *zr, int *nodes, int max)
 static void test_fallback_order(void)
 {
 	static const int order[] = {ZONE_HIGHMEM, ZONE_NORMAL, ZONE_DMA};
-	struct machine *m = boot_1g();
+	struct machine *m = unit_boot_1g();
 	const struct zoneref *zr = m->node_data[0]->node_zonelists[ZONELIST_FALLBACK]._zonerefs;
 	struct held h;
 	struct alloc_trace trace;
@@ -137,7 +117,7 @@ static void test_fallback_order(void)
  */
 static void test_lowmem_reserve(void)
 {
-	struct machine *m = boot_1g();
+	struct machine *m = unit_boot_1g();
 	struct zone *dma = &m->node_data[0]->node_zones[ZONE_DMA];
 	struct held h;
 	struct alloc_trace trace;
@@ -202,7 +182,7 @@ static struct machine *boot_numa4(bool line)
 	for (int a = 0; a < 4 && line; a++)
 		for (int b = 0; b < 4; b++)
 			cfg.distance[a][b] = (uint8_t)(10 * ((a > b ? a - b : b - a) + 1));
-	return boot(&cfg);
+	return unit_boot(&cfg);
 }
 
 static void test_numa_zonelists(void)

@@ -27,6 +27,42 @@
 #define ASSERT_BOOTED(ret, err) \
 	CU_assertImplementation((ret) == 0, __LINE__, (ret) ? (err) : "boot", __FILE__, "", CU_TRUE)
 
+/* unit_boot - the machine of @cfg; a boot failure fails the test, fatally, with its message. */
+static inline struct machine *unit_boot(const struct machine_config *cfg)
+{
+	char err[MM_ERRLEN] = "";
+	struct machine *m = NULL;
+	int ret = machine_new(&m, cfg, err);
+
+	ASSERT_BOOTED(ret, err);
+	return m;
+}
+
+/* unit_boot_1g - the machine of the captures: 686-pae, 1 GiB, 2 CPUs. */
+static inline struct machine *unit_boot_1g(void)
+{
+	struct machine_config cfg;
+
+	machine_config_init(&cfg);
+	cfg.mem_bytes = 1 * GiB;
+	cfg.ncpus = 2;
+	return unit_boot(&cfg);
+}
+
+/* unit_kmalloc_class - the kmalloc class serving @size (up to 8 KiB; §8.1 size_index, fls). */
+static inline unsigned int unit_kmalloc_class(size_t size)
+{
+	static const unsigned int small[] = {8, 16, 32, 64, 96, 128, 192};
+	unsigned int c = 256;
+
+	for (size_t i = 0; i < ARRAY_SIZE(small); i++)
+		if (size <= small[i])
+			return small[i];
+	while (c < size)
+		c <<= 1;
+	return c;
+}
+
 /* zone_of - zone @z of node 0. */
 static inline struct zone *zone_of(struct machine *m, int z)
 {
