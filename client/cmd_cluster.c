@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,13 +63,14 @@ struct cluster_proc {
 };
 
 struct cluster {
-	char dir[PATH_MAX];		      /* --dir */
-	char config[PATH_MAX];		      /* the config in use */
-	char addr[64];			      /* "127.0.0.1:PORT" */
-	int nodes;			      /* nodes of the config */
-	int port;			      /* port asked for (0: any) */
-	bool cpu_threads;		      /* --cpu-threads for the nodes */
-	char node_addr[PATH_MAX + 8];	      /* what nodes dial: unix:DIR/... or addr */
+	char dir[PATH_MAX];    /* --dir */
+	char config[PATH_MAX]; /* the config in use */
+	char addr[64];	       /* "127.0.0.1:PORT" */
+	int nodes;	       /* nodes of the config */
+	int port;	       /* port asked for (0: any) */
+	bool cpu_threads;      /* --cpu-threads for the nodes */
+	char node_addr[sizeof(NSIM_UNIX_PREFIX) + PATH_MAX +
+		       32];		      /* what nodes dial: unix:DIR/... or addr */
 	struct cluster_proc procs[MAX_PROCS]; /* coordinator first */
 	int nr_procs;			      /* how many */
 };
@@ -510,10 +510,8 @@ static int port_file_read(const struct cluster *c)
  */
 static const char *local_socket(const struct cluster *c, char *buf, size_t len)
 {
-	struct sockaddr_un sun;
-
 	snprintf(buf, len, "%s/coordinator.sock", c->dir);
-	return strlen(buf) < sizeof(sun.sun_path) ? buf : NULL;
+	return nsim_check_unix_path(buf) ? NULL : buf;
 }
 
 static int start_coordinator(struct cluster *c)

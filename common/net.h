@@ -73,9 +73,13 @@ size_t nsim_frame_pack(const ProtobufCMessage *msg, size_t size, uint8_t *dst);
  * one host, which skip the TCP/IP stack and the packet filter on every frame).
  */
 #define NSIM_UNIX_PREFIX "unix:"
+#define NSIM_UNIX_PATH_MAX 107 /* bytes of a socket path (sockaddr_un, NUL excluded) */
 
 /* nsim_addr_unix_path - the PATH of a "unix:PATH" address, else NULL. */
 const char *nsim_addr_unix_path(const char *addr);
+
+/* nsim_check_unix_path - @path is not empty and fits a socket address. 0 or -EINVAL. */
+int nsim_check_unix_path(const char *path);
 
 /* A listening or connected stream socket: TCP or Unix domain. */
 union nsim_sock {

@@ -323,26 +323,46 @@ const char *nsim_addr_unix_path(const char *addr)
 	return strncmp(addr, NSIM_UNIX_PREFIX, n) ? NULL : addr + n;
 }
 
-/* A usable socket path: not empty, and short enough for sockaddr_un. 0 or -EINVAL. */
-static int check_unix_path(const char *path)
+int nsim_check_unix_path(const char *path)
 {
 	struct sockaddr_un sun;
 
 	return *path && strlen(path) < sizeof(sun.sun_path) ? 0 : -EINVAL;
 }
 
+/* The directory @path would be created in does not exist. */
+static bool parent_missing(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return false;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return stat(dir, &st) != 0;
+}
+
 /* Bind @server to "unix:PATH", replacing a socket file left by an earlier process. */
 static int bind_unix(uv_loop_t *loop, union nsim_sock *server, const char *path)
 {
 	struct stat st;
-	int ret = check_unix_path(path);
+	int ret = nsim_check_unix_path(path);
 
 	if (ret)
 		return ret;
 	if (!lstat(path, &st) && S_ISSOCK(st.st_mode))
 		unlink(path);
 	uv_pipe_init(loop, &server->pipe, 0);
-	return uv_pipe_bind(&server->pipe, path);
+	ret = uv_pipe_bind(&server->pipe, path);
+	if (ret == UV_EACCES && parent_missing(path))
+		ret = UV_ENOENT; /* libuv reports a missing directory as EACCES */
+	return ret;
 }
 
 static int bind_tcp(uv_loop_t *loop, union nsim_sock *server, const char *addr_port)
@@ -443,7 +463,7 @@ int nsim_connect(uv_loop_t *loop, const char *addr, uint32_t max_frame,
 	const char *path = nsim_addr_unix_path(addr);
 	struct sockaddr_storage ss;
 	struct connect_req *cr;
-	int ret = path ? check_unix_path(path) : resolve(addr, &ss);
+	int ret = path ? nsim_check_unix_path(path) : resolve(addr, &ss);
 
 	if (ret)
 		return ret;

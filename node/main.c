@@ -88,7 +88,7 @@ static int check_addr(const char *s)
 	char host[256];
 	int port;
 
-	if (nsim_addr_unix_path(s) ? !nsim_addr_unix_path(s)[0]
+	if (nsim_addr_unix_path(s) ? nsim_check_unix_path(nsim_addr_unix_path(s)) != 0
 				   : nsim_parse_host_port(s, host, sizeof(host), &port) != 0)
 		return usage_error("bad address '%s' (HOST:PORT or unix:PATH)", s);
 	return 0;

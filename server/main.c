@@ -115,6 +115,9 @@ static int parse_args(struct coord_opts *o, int argc, char **argv)
 		return fail(EXIT_USAGE, "unexpected argument '%s'\n%s", argv[optind], usage);
 	if (!o->config)
 		return fail(EXIT_USAGE, "--config FILE is required\n%s", usage);
+	if (o->local && nsim_check_unix_path(o->local))
+		return fail(EXIT_USAGE, "--local '%s': a socket path must be 1 to %d bytes\n%s",
+			    o->local, NSIM_UNIX_PATH_MAX, usage);
 	return 0;
 }
 

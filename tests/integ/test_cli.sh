@@ -137,8 +137,26 @@ pfn=$(printf '%s\n' "$out" | awk '{ print $2 }')
 run 0 free-pages "$pfn" --order 1 --cpu 1
 for n in 0 1; do
 	expect "CPU requests on a thread per CPU" "$DIR/node$n.log"
+	expect "connected to coordinator unix:$DIR/coordinator.sock" "$DIR/node$n.log"
 done
 run 0 cluster down
+checks=$((checks + 1))
+[ ! -e "$DIR/coordinator.sock" ] || fail "cluster down left $DIR/coordinator.sock"
 no_sanitizer_reports "a daemon" "$DIR"/*.log
+
+# ---- the coordinator's --local socket: bad paths are refused with a reason
+COORD="$(dirname "$NUMASIM")/../server/numasim-coordinator"
+daemon() { # want-status pattern args...
+	want=$1 pattern=$2
+	shift 2
+	checks=$((checks + 1))
+	"$COORD" --config "$DIR/cluster.ini" --listen 127.0.0.1:0 "$@" >"$DIR/out" 2>"$DIR/err"
+	got=$?
+	[ "$got" -eq "$want" ] || fail "numasim-coordinator $* exited $got, expected $want"
+	grep -Eq -- "$pattern" "$DIR/err" || fail "expected /$pattern/ from numasim-coordinator $*: $(cat "$DIR/err")"
+}
+daemon 2 "--local '': a socket path must be 1 to 107 bytes" --local ""
+daemon 2 "a socket path must be" --local "/tmp/$(printf '%0120d' 0)"
+daemon 1 "cannot listen on unix:$DIR/none/c.sock: no such file or directory" --local "$DIR/none/c.sock"
 
 finish test_cli

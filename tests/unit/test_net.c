@@ -267,12 +267,20 @@ static void test_unix_pipelined(void)
 	/* a regular file at PATH is not replaced: the bind fails */
 	CU_ASSERT_EQUAL_FATAL(close(open(path, O_CREAT | O_WRONLY, 0600)), 0);
 	uv_loop_init(&loop);
-	CU_ASSERT_NOT_EQUAL(nsim_listen(&loop, &s, addr, 0, &echo_ops, NULL, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(nsim_listen(&loop, &s, addr, 0, &echo_ops, NULL, NULL, NULL),
+			UV_EADDRINUSE);
+	uv_close(&s.handle, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	/* a directory that does not exist is named as such (libuv says EACCES) */
+	CU_ASSERT_EQUAL(nsim_listen(&loop, &s, "unix:/nonexistent-numasim-dir/sock", 0, &echo_ops,
+				    NULL, NULL, NULL),
+			UV_ENOENT);
 	uv_close(&s.handle, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	CU_ASSERT_EQUAL(uv_loop_close(&loop), 0);
 	CU_ASSERT_EQUAL(unlink(path), 0);
-	/* too long for sockaddr_un */
+	/* empty, or too long for sockaddr_un: refused before any handle exists */
+	CU_ASSERT_EQUAL(nsim_listen(&loop, &s, "unix:", 0, &echo_ops, NULL, NULL, NULL), -EINVAL);
 	CU_ASSERT_EQUAL(nsim_listen(&loop, &s,
 				    "unix:/tmp/0123456789012345678901234567890123456789"
 				    "0123456789012345678901234567890123456789"
