@@ -161,26 +161,35 @@ static void reply_enomem(struct alloc_op *op)
 	op_free(op);
 }
 
+/* A ZoneOp request of @kind on @zone for this allocation (@zop: its body, caller's). */
+static void zone_op_init(const struct alloc_op *op, Numasim__Request *req, Numasim__ZoneOp *zop,
+			 Numasim__ZoneOp__Kind kind, int zone)
+{
+	numasim__zone_op__init(zop);
+	coord_request_init(req);
+	req->body_case = NUMASIM__REQUEST__BODY_ZONE_OP;
+	req->zone_op = zop;
+	zop->kind = kind;
+	zop->zone = zone;
+	zop->order = op->args.order;
+	zop->highest_zoneidx = op->plan.hz;
+	zop->migratetype = op->plan.migratetype;
+}
+
 /* zone_statistics() on the preferred node and interleave hits: counters on the nodes. */
 static void count_numa_events(struct alloc_op *op, const struct coord_zoneref *z)
 {
 	Numasim__Request req;
-	Numasim__ZoneOp zop = NUMASIM__ZONE_OP__INIT;
+	Numasim__ZoneOp zop;
 
-	coord_request_init(&req);
-	req.body_case = NUMASIM__REQUEST__BODY_ZONE_OP;
-	req.zone_op = &zop;
-	zop.order = op->args.order;
-	zop.highest_zoneidx = op->plan.hz;
-	zop.migratetype = op->plan.migratetype;
 	if (z->nid != op->plan.preferred_nid) {
-		zop.kind = NUMASIM__ZONE_OP__KIND__COUNT_FOREIGN;
-		zop.zone = op->plan.preferred_zone;
+		zone_op_init(op, &req, &zop, NUMASIM__ZONE_OP__KIND__COUNT_FOREIGN,
+			     op->plan.preferred_zone);
 		coord_node_post(op->co, op->plan.preferred_nid, &req);
 	}
 	if (z->nid == op->plan.interleave_nid) {
-		zop.kind = NUMASIM__ZONE_OP__KIND__COUNT_INTERLEAVE_HIT;
-		zop.zone = z->zone_idx;
+		zone_op_init(op, &req, &zop, NUMASIM__ZONE_OP__KIND__COUNT_INTERLEAVE_HIT,
+			     z->zone_idx);
 		coord_node_post(op->co, z->nid, &req);
 	}
 }
@@ -285,16 +294,9 @@ static void walk_next(struct alloc_op *op)
 static void zone_op(struct alloc_op *op, int nid, int zone, Numasim__ZoneOp__Kind kind)
 {
 	Numasim__Request req;
-	Numasim__ZoneOp zop = NUMASIM__ZONE_OP__INIT;
+	Numasim__ZoneOp zop;
 
-	coord_request_init(&req);
-	req.body_case = NUMASIM__REQUEST__BODY_ZONE_OP;
-	req.zone_op = &zop;
-	zop.kind = kind;
-	zop.zone = zone;
-	zop.order = op->args.order;
-	zop.highest_zoneidx = op->plan.hz;
-	zop.migratetype = op->plan.migratetype;
+	zone_op_init(op, &req, &zop, kind, zone);
 	coord_fanout_add(&op->f, nid, &req);
 }
 
