@@ -255,13 +255,9 @@ static void job_finish(struct node_job *job)
  * undo is still to come); and while a restore runs, so that it sees the node exactly as the
  * coordinator's record of it, taken when it sent the restore.
  */
-static bool job_must_wait(struct node_daemon *d, const struct node_job *job)
+static bool job_must_wait(const struct node_daemon *d, const struct node_job *job)
 {
-	if (!job->peer->coordinator)
-		return false;
-	if (is_restore(job) && d->cpu_inflight)
-		d->draining = true;
-	return d->booting || d->draining || d->restoring;
+	return job->peer->coordinator && (d->booting || d->draining || d->restoring);
 }
 
 /* Run it (CPU jobs), hand it to the control worker, or park it. */
@@ -270,6 +266,8 @@ static void job_submit(struct node_job *job)
 	struct node_daemon *d = job->peer->d;
 	int cpu;
 
+	if (job->peer->coordinator && is_restore(job) && d->cpu_inflight)
+		d->draining = true;
 	if (job_must_wait(d, job)) {
 		node_jobq_push(&d->parked, job);
 		return;
