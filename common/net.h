@@ -118,7 +118,9 @@ struct nsim_conn {
  * nsim_listen - accept connections on "ADDR:PORT" (PORT 0: ephemeral; the chosen port is
  * written to *@port_out if not NULL) or on "unix:PATH" (a stale socket file at PATH is
  * replaced; *@port_out is 0). Each accepted connection is a new struct nsim_conn with @ops
- * and data = @data, announced through @on_accept. 0 or a negative errno (uv error).
+ * and data = @data, announced through @on_accept. 0 or a negative errno (uv error); on
+ * failure no handle is left open (one that was opened is closing: run the loop before
+ * uv_loop_close()).
  */
 typedef void (*nsim_accept_cb)(struct nsim_conn *c, void *data);
 int nsim_listen(uv_loop_t *loop, union nsim_sock *server, const char *addr, uint32_t max_frame,

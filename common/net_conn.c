@@ -362,6 +362,8 @@ static int bind_unix(uv_loop_t *loop, union nsim_sock *server, const char *path)
 	ret = uv_pipe_bind(&server->pipe, path);
 	if (ret == UV_EACCES && parent_missing(path))
 		ret = UV_ENOENT; /* libuv reports a missing directory as EACCES */
+	if (ret)
+		uv_close(&server->handle, NULL);
 	return ret;
 }
 
@@ -373,7 +375,10 @@ static int bind_tcp(uv_loop_t *loop, union nsim_sock *server, const char *addr_p
 	if (ret)
 		return ret;
 	uv_tcp_init(loop, &server->tcp);
-	return uv_tcp_bind(&server->tcp, (struct sockaddr *)&ss, 0);
+	ret = uv_tcp_bind(&server->tcp, (struct sockaddr *)&ss, 0);
+	if (ret)
+		uv_close(&server->handle, NULL);
+	return ret;
 }
 
 static int bound_port(union nsim_sock *server)
@@ -408,10 +413,13 @@ int nsim_listen(uv_loop_t *loop, union nsim_sock *server, const char *addr, uint
 	struct listener *l;
 	int ret = path ? bind_unix(loop, server, path) : bind_tcp(loop, server, addr);
 
-	if (!ret)
-		ret = uv_listen(&server->stream, 128, on_connection);
 	if (ret)
 		return ret;
+	ret = uv_listen(&server->stream, 128, on_connection);
+	if (ret) {
+		uv_close(&server->handle, NULL);
+		return ret;
+	}
 	l = xmalloc(sizeof(*l));
 	*l = (struct listener){path ? xstrdup(path) : NULL, max_frame, ops, on_accept, data};
 	server->handle.data = l;

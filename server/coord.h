@@ -83,6 +83,7 @@ struct coord_node {
 struct coord {
 	uv_loop_t *loop;		       /* the one loop */
 	union nsim_sock server;		       /* listening socket */
+	bool has_server;		       /* server is open */
 	union nsim_sock local;		       /* --local: Unix socket listener */
 	bool has_local;			       /* local is open */
 	struct nsim_arena scratch;	       /* decodes one client request at a time */

@@ -182,6 +182,15 @@ static void on_tick(uv_timer_t *t)
 	coord_nodes_tick(t->data);
 }
 
+static void close_listeners(struct coord *co)
+{
+	if (co->has_server)
+		nsim_listen_close(&co->server);
+	if (co->has_local)
+		nsim_listen_close(&co->local);
+	co->has_server = co->has_local = false;
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct coord *co = h->data;
@@ -191,9 +200,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	co->stopping = true;
 	coord_log(co, "%s: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	uv_close((uv_handle_t *)&co->tick, NULL);
-	nsim_listen_close(&co->server);
-	if (co->has_local)
-		nsim_listen_close(&co->local);
+	close_listeners(co);
 	uv_close((uv_handle_t *)&co->sigterm, NULL);
 	uv_close((uv_handle_t *)&co->sigint, NULL);
 	coord_nodes_shutdown(co);
@@ -251,6 +258,7 @@ static int coord_start(struct coord *co, const struct coord_opts *o)
 			  on_accept, co, &port);
 	if (ret)
 		return fail(1, "cannot listen on %s: %s", co->cfg.listen, uv_strerror(ret));
+	co->has_server = true;
 	if (o->local) {
 		char addr[sizeof(NSIM_UNIX_PREFIX) + 4096];
 
@@ -308,9 +316,9 @@ int main(int argc, char **argv)
 	co.loop = &loop;
 	ret = coord_start(&co, &o);
 	if (ret)
-		return ret; /* nothing to hand back: the process ends */
+		close_listeners(&co); /* the loop then ends at once */
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 	coord_release(&co);
-	return 0;
+	return ret;
 }
