@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <uv.h>
 
@@ -33,6 +34,7 @@
 #define NSIM_FRAME_MAX_DEFAULT (4u << 20) /* 4 MiB: views of big machines fit */
 #define NSIM_DEFAULT_PORT 7070
 #define NSIM_FRAME_PREFIX 4 /* bytes of the length prefix */
+#define NSIM_FRAME_ROOM 256 /* room made before packing a frame: the request path's fit */
 
 /* ------------------------------------------------------------------ frames */
 
@@ -65,6 +67,53 @@ uint8_t *nsim_frame_encode(const ProtobufCMessage *msg, size_t *len);
  * has room for NSIM_FRAME_PREFIX + @size bytes. Returns the bytes written.
  */
 size_t nsim_frame_pack(const ProtobufCMessage *msg, size_t size, uint8_t *dst);
+
+/*
+ * nsim_frame_put - the prefix and @msg at @dst, which has room for @cap bytes. Returns the
+ * frame's length; when that is above @cap nothing usable was written, and the caller makes
+ * room for that many bytes and calls again. Uses nsim_wire_pack() when it covers @msg.
+ */
+size_t nsim_frame_put(const ProtobufCMessage *msg, uint8_t *dst, size_t cap);
+
+/*
+ * nsim_frame_append - @msg as a frame after the *@len bytes used of *@buf (*@cap bytes
+ * allocated; grown with xrealloc as needed). Returns the frame's length.
+ */
+size_t nsim_frame_append(uint8_t **buf, size_t *len, size_t *cap, const ProtobufCMessage *msg);
+
+/* ------------------------------------------------------------------ protobuf codec */
+
+/*
+ * nsim_wire_pack - @msg's protobuf encoding at @out (room for @cap bytes), the bytes
+ * protobuf_c_message_pack() writes, in one direct pass for the shapes of the request path
+ * (proto3 varint scalars, strings, sub-messages, empty repeated fields; net_wire.c). Returns
+ * the length, -ENOTSUP for a shape left to protobuf-c, or -ENOSPC.
+ */
+ssize_t nsim_wire_pack(const ProtobufCMessage *msg, uint8_t *out, size_t cap);
+
+/*
+ * nsim_wire_unpack - decode @len bytes at @data as a @d message, allocating from @a (NULL:
+ * malloc). Messages outside the shapes above, malformed ones included, are decoded by
+ * protobuf_c_message_unpack(), so the answer is always protobuf-c's: a message that
+ * protobuf_c_message_free_unpacked() frees with @a, or NULL.
+ */
+ProtobufCMessage *nsim_wire_unpack(const ProtobufCMessageDescriptor *d, ProtobufCAllocator *a,
+				   size_t len, const uint8_t *data);
+
+/* nsim_wire_counts - messages the calling thread decoded itself, and handed to protobuf-c. */
+void nsim_wire_counts(uint64_t *fast, uint64_t *handed);
+
+static inline Numasim__Request *nsim_request_unpack(ProtobufCAllocator *a, size_t len,
+						    const uint8_t *data)
+{
+	return (Numasim__Request *)nsim_wire_unpack(&numasim__request__descriptor, a, len, data);
+}
+
+static inline Numasim__Response *nsim_response_unpack(ProtobufCAllocator *a, size_t len,
+						      const uint8_t *data)
+{
+	return (Numasim__Response *)nsim_wire_unpack(&numasim__response__descriptor, a, len, data);
+}
 
 /* ------------------------------------------------------------------ connections (libuv) */
 

@@ -129,7 +129,7 @@ int nsim_client_send_raw(struct nsim_client *cl, const void *buf, size_t len)
 static void got_frame(void *arg, const uint8_t *payload, size_t len)
 {
 	struct nsim_client *cl = arg;
-	Numasim__Response *r = numasim__response__unpack(NULL, len, payload);
+	Numasim__Response *r = nsim_response_unpack(NULL, len, payload);
 
 	if (!r) {
 		cl->bad = true;

@@ -27,7 +27,6 @@
 #include "net.h"
 #include "nsim.h"
 
-#define OUT_MIN 4096	     /* first output buffer */
 #define OUT_KEEP (64u << 10) /* larger buffers are freed once flushed */
 
 struct write_req {
@@ -161,29 +160,13 @@ static void on_flush(uv_prepare_t *h)
 	conn_flush(h->data);
 }
 
-/* Room for @more bytes after what is queued. */
-static void out_reserve(struct nsim_conn *c, size_t more)
-{
-	size_t cap = c->out_cap ? c->out_cap : OUT_MIN;
-
-	if (c->out_len + more <= c->out_cap)
-		return;
-	while (cap < c->out_len + more)
-		cap *= 2;
-	c->out = xrealloc(c->out, cap);
-	c->out_cap = cap;
-}
-
 int nsim_conn_send_msg(struct nsim_conn *c, const ProtobufCMessage *msg)
 {
-	size_t size, len;
+	size_t len;
 
 	if (c->closing)
 		return -EPIPE;
-	size = protobuf_c_message_get_packed_size(msg);
-	out_reserve(c, NSIM_FRAME_PREFIX + size);
-	len = nsim_frame_pack(msg, size, c->out + c->out_len);
-	c->out_len += len;
+	len = nsim_frame_append(&c->out, &c->out_len, &c->out_cap, msg);
 	c->frames_out++;
 	c->bytes_out += len;
 	uv_prepare_start(&c->flush, on_flush);

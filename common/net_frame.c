@@ -13,6 +13,7 @@
 #include "nsim.h"
 
 #define PREFIX ((size_t)NSIM_FRAME_PREFIX)
+#define FRAME_BUF_MIN 4096 /* first allocation of an output buffer */
 
 void nsim_framer_init(struct nsim_framer *f, uint32_t max_frame)
 {
@@ -102,11 +103,57 @@ size_t nsim_frame_pack(const ProtobufCMessage *msg, size_t size, uint8_t *dst)
 	return PREFIX + size;
 }
 
+size_t nsim_frame_put(const ProtobufCMessage *msg, uint8_t *dst, size_t cap)
+{
+	ssize_t n = cap > PREFIX ? nsim_wire_pack(msg, dst + PREFIX, cap - PREFIX) : -ENOSPC;
+	size_t size;
+
+	if (n >= 0) {
+		put_be32(dst, (uint32_t)n);
+		return PREFIX + (size_t)n;
+	}
+	size = protobuf_c_message_get_packed_size(msg);
+	if (PREFIX + size <= cap)
+		nsim_frame_pack(msg, size, dst);
+	return PREFIX + size;
+}
+
+/* Room for @more bytes after the @len used of *@buf (*@cap allocated). */
+static void frame_reserve(uint8_t **buf, size_t len, size_t *cap, size_t more)
+{
+	size_t want = *cap ? *cap : FRAME_BUF_MIN;
+
+	if (len + more <= *cap)
+		return;
+	while (want < len + more)
+		want *= 2;
+	*buf = xrealloc(*buf, want);
+	*cap = want;
+}
+
+size_t nsim_frame_append(uint8_t **buf, size_t *len, size_t *cap, const ProtobufCMessage *msg)
+{
+	size_t n;
+
+	frame_reserve(buf, *len, cap, NSIM_FRAME_ROOM);
+	n = nsim_frame_put(msg, *buf + *len, *cap - *len);
+	if (n > *cap - *len) {
+		frame_reserve(buf, *len, cap, n);
+		nsim_frame_put(msg, *buf + *len, n);
+	}
+	*len += n;
+	return n;
+}
+
 uint8_t *nsim_frame_encode(const ProtobufCMessage *msg, size_t *len)
 {
-	size_t size = protobuf_c_message_get_packed_size(msg);
-	uint8_t *buf = xmalloc(PREFIX + size);
+	uint8_t small[256], *buf;
 
-	*len = nsim_frame_pack(msg, size, buf);
+	*len = nsim_frame_put(msg, small, sizeof(small));
+	buf = xmalloc(*len);
+	if (*len <= sizeof(small))
+		memcpy(buf, small, *len);
+	else
+		nsim_frame_put(msg, buf, *len);
 	return buf;
 }

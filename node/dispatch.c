@@ -339,7 +339,7 @@ static void job_dispatch(struct node_job *job)
 void node_dispatch_frame(struct node_peer *p, const uint8_t *payload, size_t len)
 {
 	struct node_daemon *d = p->d;
-	Numasim__Request *req = numasim__request__unpack(NULL, len, payload);
+	Numasim__Request *req = nsim_request_unpack(NULL, len, payload);
 
 	if (!req) {
 		d->stats.bad_frames++;

@@ -213,7 +213,7 @@ static void link_take_config(struct node_daemon *d, Numasim__Response *msg)
 void node_link_on_frame(struct node_peer *p, const uint8_t *payload, size_t len)
 {
 	struct node_daemon *d = p->d;
-	Numasim__Response *msg = numasim__response__unpack(NULL, len, payload);
+	Numasim__Response *msg = nsim_response_unpack(NULL, len, payload);
 
 	if (!msg) {
 		d->stats.bad_frames++;

@@ -370,7 +370,7 @@ void coord_peer_frame(struct coord_peer *peer, const uint8_t *payload, size_t le
 	if (peer->conn->closing)
 		return;
 	/* commands copy what they keep: the request is decoded into the scratch arena */
-	req = numasim__request__unpack(&peer->co->scratch.allocator, len, payload);
+	req = nsim_request_unpack(&peer->co->scratch.allocator, len, payload);
 	if (!req) {
 		nsim_arena_reset(&peer->co->scratch);
 		frame_error(peer, 0, NUMASIM__STATUS__STATUS_PROTOCOL_ERROR,

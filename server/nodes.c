@@ -296,7 +296,7 @@ void coord_node_frame(struct coord_peer *peer, const uint8_t *payload, size_t le
 	if (node->link != peer)
 		return; /* a link already taken down: its frames are stale */
 	node->last_rx_ms = uv_now(co->loop);
-	resp = numasim__response__unpack(NULL, len, payload);
+	resp = nsim_response_unpack(NULL, len, payload);
 	if (!resp) {
 		node_down(co, peer->nid, "a frame that does not decode");
 		return;

@@ -253,33 +253,15 @@ static void thread_fail(struct bench_thread *t, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* Pack @op as request @id at the end of the output buffer. */
 static void conn_queue(struct bench_conn *c, const struct bench_op *op, uint64_t id)
 {
 	struct bench_wire w;
-	size_t size;
 
 	bench_wire_request(&w, op);
 	w.req.version = NSIM_PROTOCOL_VERSION;
 	w.req.id = id;
-	size = protobuf_c_message_get_packed_size(&w.req.base);
-	if (c->out_len + 4 + size > c->out_cap) {
-		c->out_cap = c->out_cap ? c->out_cap : 4096;
-		while (c->out_cap < c->out_len + 4 + size)
-			c->out_cap *= 2;
-		c->out = xrealloc(c->out, c->out_cap);
-	}
-	put_be32(c->out + c->out_len, (uint32_t)size);
-	protobuf_c_message_pack(&w.req.base, c->out + c->out_len + 4);
-	c->out_len += 4 + size;
+	nsim_frame_append(&c->out, &c->out_len, &c->out_cap, &w.req.base);
 }
 
 static void conn_poll(struct bench_conn *c, bool out)
@@ -368,7 +350,7 @@ static void on_frame(void *arg, const uint8_t *payload, size_t len)
 	struct bench_conn *c = arg;
 	struct bench_thread *t = c->t;
 	const struct bench_config *cfg = t->sh->cfg;
-	Numasim__Response *resp = numasim__response__unpack(&t->arena.allocator, len, payload);
+	Numasim__Response *resp = nsim_response_unpack(&t->arena.allocator, len, payload);
 	struct bench_slot *slot;
 	uint64_t now = bench_now_ns(), lat;
 	unsigned int s;

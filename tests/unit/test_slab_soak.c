@@ -53,23 +53,6 @@
 #define MT_LIVE_MAX 512
 #define MT_QUEUE_MAX 256
 
-static uint64_t soak_seed(void)
-{
-	const char *env = getenv("NUMASIM_SEED");
-
-	if (env && *env)
-		return strtoull(env, NULL, 0);
-	return ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)clock();
-}
-
-static uint64_t xorshift(uint64_t *x)
-{
-	*x ^= *x >> 12;
-	*x ^= *x << 25;
-	*x ^= *x >> 27;
-	return *x * 0x2545f4914f6cdd1dull;
-}
-
 /* The order of the smallest block of pages holding @size bytes. */
 static unsigned int pages_order(size_t size)
 {
@@ -162,7 +145,7 @@ struct soak {
 
 static unsigned int below(struct soak *x, unsigned int n)
 {
-	return (unsigned int)(xorshift(&x->rng) % n);
+	return (unsigned int)(unit_xorshift(&x->rng) % n);
 }
 
 __attribute__((format(printf, 2, 3))) static int soak_fail(struct soak *x, const char *fmt, ...)
@@ -599,7 +582,7 @@ static void test_soak(void)
 	int ret;
 
 	CU_ASSERT_FATAL(x != NULL);
-	x->seed = soak_seed();
+	x->seed = unit_seed();
 	x->rng = x->seed ? x->seed : 1;
 	machine_config_init(&cfg);
 	cfg.mem_bytes = 1 * GiB;
@@ -688,11 +671,11 @@ static const gfp_t mt_gfps[] = {
 static void mt_alloc(struct mt_worker *w)
 {
 	struct mt_shared *sh = w->sh;
-	unsigned int r = (unsigned int)(xorshift(&w->rng) % 100);
-	size_t size = r < 70   ? 1 + xorshift(&w->rng) % 512
-		      : r < 97 ? 1 + xorshift(&w->rng) % KMALLOC_MAX_CACHE_SIZE
-			       : KMALLOC_MAX_CACHE_SIZE + 1 + xorshift(&w->rng) % 24576;
-	gfp_t gfp = mt_gfps[xorshift(&w->rng) % ARRAY_SIZE(mt_gfps)];
+	unsigned int r = (unsigned int)(unit_xorshift(&w->rng) % 100);
+	size_t size = r < 70   ? 1 + unit_xorshift(&w->rng) % 512
+		      : r < 97 ? 1 + unit_xorshift(&w->rng) % KMALLOC_MAX_CACHE_SIZE
+			       : KMALLOC_MAX_CACHE_SIZE + 1 + unit_xorshift(&w->rng) % 24576;
+	gfp_t gfp = mt_gfps[unit_xorshift(&w->rng) % ARRAY_SIZE(mt_gfps)];
 	unsigned long addr;
 
 	if (r % 4 == 0)
@@ -735,12 +718,12 @@ static void mt_exchange(struct mt_worker *w, bool give)
 
 	pthread_mutex_lock(&sh->lock);
 	if (give && w->nr_live && sh->nr_queue < MT_QUEUE_MAX) {
-		int i = (int)(xorshift(&w->rng) % (unsigned int)w->nr_live);
+		int i = (int)(unit_xorshift(&w->rng) % (unsigned int)w->nr_live);
 
 		sh->queue[sh->nr_queue++] = w->live[i];
 		w->live[i] = w->live[--w->nr_live];
 	} else if (!give && sh->nr_queue) {
-		int i = (int)(xorshift(&w->rng) % (unsigned int)sh->nr_queue);
+		int i = (int)(unit_xorshift(&w->rng) % (unsigned int)sh->nr_queue);
 
 		addr = sh->queue[i];
 		sh->queue[i] = sh->queue[--sh->nr_queue];
@@ -756,12 +739,12 @@ static void *mt_worker(void *arg)
 	struct mt_shared *sh = w->sh;
 
 	for (int op = 0; op < MT_OPS && !atomic_load(&sh->failed); op++) {
-		unsigned int r = (unsigned int)(xorshift(&w->rng) % 100);
+		unsigned int r = (unsigned int)(unit_xorshift(&w->rng) % 100);
 
 		if (r < 45 && w->nr_live < MT_LIVE_MAX) {
 			mt_alloc(w);
 		} else if (r < 70 && w->nr_live) {
-			int i = (int)(xorshift(&w->rng) % (unsigned int)w->nr_live);
+			int i = (int)(unit_xorshift(&w->rng) % (unsigned int)w->nr_live);
 			unsigned long addr = w->live[i];
 
 			w->live[i] = w->live[--w->nr_live];
@@ -773,7 +756,7 @@ static void *mt_worker(void *arg)
 		}
 		if (w->cpu == 1 && op % 64 == 0) {
 			/* a /proc/slabinfo reader among the allocators */
-			size_t size = 1 + xorshift(&w->rng) % KMALLOC_MAX_CACHE_SIZE;
+			size_t size = 1 + unit_xorshift(&w->rng) % KMALLOC_MAX_CACHE_SIZE;
 			struct slabinfo info;
 
 			get_slabinfo(kmalloc_slab(sh->m, size, GFP_KERNEL), -1, &info);
@@ -782,7 +765,7 @@ static void *mt_worker(void *arg)
 					info.num_objs);
 		}
 		if (w->cpu == 0 && op % 1000 == 999) {
-			size_t size = 1 + xorshift(&w->rng) % KMALLOC_MAX_CACHE_SIZE;
+			size_t size = 1 + unit_xorshift(&w->rng) % KMALLOC_MAX_CACHE_SIZE;
 
 			kmem_cache_shrink(op % 2000 == 1999
 						  ? sh->cache
@@ -805,7 +788,7 @@ static void test_threads(void)
 
 	CU_ASSERT_FATAL(w != NULL);
 	memset(&sh, 0, sizeof(sh));
-	sh.seed = soak_seed();
+	sh.seed = unit_seed();
 	pthread_mutex_init(&sh.lock, NULL);
 	machine_config_init(&cfg);
 	cfg.mem_bytes = 512 * MiB; /* all lowmem */

@@ -62,10 +62,7 @@ struct soak {
 
 static uint64_t soak_rand(struct soak *s)
 {
-	s->rng ^= s->rng >> 12;
-	s->rng ^= s->rng << 25;
-	s->rng ^= s->rng >> 27;
-	return s->rng * 0x2545f4914f6cdd1dull;
+	return unit_xorshift(&s->rng);
 }
 
 static unsigned int soak_below(struct soak *s, unsigned int n)
@@ -186,15 +183,6 @@ static int soak_step(struct soak *s)
 	return soak_free(s);
 }
 
-static uint64_t soak_seed(void)
-{
-	const char *env = getenv("NUMASIM_SEED");
-
-	if (env && *env)
-		return strtoull(env, NULL, 0);
-	return ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)clock();
-}
-
 static void soak_machine(size_t i, uint64_t seed)
 {
 	struct machine_config cfg;
@@ -252,7 +240,7 @@ static void soak_machine(size_t i, uint64_t seed)
 
 static void test_soak(void)
 {
-	uint64_t seed = soak_seed();
+	uint64_t seed = unit_seed();
 
 	for (size_t i = 0; i < ARRAY_SIZE(soak_machines); i++)
 		soak_machine(i, seed);

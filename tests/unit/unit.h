@@ -14,6 +14,11 @@
 #ifndef NUMASIM_TESTS_UNIT_H
 #define NUMASIM_TESTS_UNIT_H
 
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <CUnit/CUnit.h>
 
 #include "mm.h"
@@ -22,6 +27,25 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
+
+/* unit_seed - $NUMASIM_SEED when set (decimal or 0x-hex), else one from the clock. */
+static inline uint64_t unit_seed(void)
+{
+	const char *env = getenv("NUMASIM_SEED");
+
+	if (env && *env)
+		return strtoull(env, NULL, 0);
+	return ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)clock();
+}
+
+/* unit_xorshift - the next xorshift64* number; *@x is the state (never 0). */
+static inline uint64_t unit_xorshift(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 0x2545f4914f6cdd1dull;
+}
 
 /* ASSERT_BOOTED - machine_new() returned 0; otherwise its message fails the test, fatally. */
 #define ASSERT_BOOTED(ret, err) \
