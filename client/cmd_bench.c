@@ -584,7 +584,7 @@ static int ctl_rpc(struct ctl *c, Numasim__Request *req, Numasim__Response__Body
 	if ((*resp)->status != NUMASIM__STATUS__STATUS_OK || (*resp)->body_case != body) {
 		ret = cli_error(CLI_EXIT_FAIL, CMD, "%s: %s", nsim_status_name((*resp)->status),
 				(*resp)->message ? (*resp)->message : "unexpected answer");
-		numasim__response__free_unpacked(*resp, NULL);
+		nsim_response_free(*resp, NULL);
 		*resp = NULL;
 	}
 	return ret;
@@ -609,7 +609,7 @@ static int ctl_view(struct ctl *c, const char *name, struct bench_snapshot *s)
 		ret = bench_snapshot_buddyinfo(s, resp->view->text);
 	else
 		ret = bench_snapshot_numastat(s, resp->view->text);
-	numasim__response__free_unpacked(resp, NULL);
+	nsim_response_free(resp, NULL);
 	return ret ? cli_error(CLI_EXIT_FAIL, CMD, "%s --json does not parse", name) : 0;
 }
 
@@ -633,7 +633,7 @@ static int ctl_node_stats(struct ctl *c, struct bench_snapshot *s)
 		s->stats[s->nr_stats++] = (struct bench_node_stat){n->node, n->up,  n->managed,
 								   n->free, n->pcp, n->allocated};
 	}
-	numasim__response__free_unpacked(resp, NULL);
+	nsim_response_free(resp, NULL);
 	return 0;
 }
 

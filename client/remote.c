@@ -160,7 +160,7 @@ int cli_remote_call(struct cli_remote *r, Numasim__Request *req, Numasim__Respon
 		ret = remote_fail(r, CLI_EXIT_FAIL, "%s answered with %s where %s was expected",
 				  r->addr, body_name(a->body_case), body_name(expect));
 	if (ret) {
-		numasim__response__free_unpacked(a, NULL);
+		nsim_response_free(a, NULL);
 		return ret;
 	}
 	*resp = a;
@@ -170,7 +170,7 @@ int cli_remote_call(struct cli_remote *r, Numasim__Request *req, Numasim__Respon
 void cli_response_free(Numasim__Response *resp)
 {
 	if (resp)
-		numasim__response__free_unpacked(resp, NULL);
+		nsim_response_free(resp, NULL);
 }
 
 /* Every connection opens with Hello{client, admin}; the reply names the machine's size. */

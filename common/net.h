@@ -100,6 +100,14 @@ ssize_t nsim_wire_pack(const ProtobufCMessage *msg, uint8_t *out, size_t cap);
 ProtobufCMessage *nsim_wire_unpack(const ProtobufCMessageDescriptor *d, ProtobufCAllocator *a,
 				   size_t len, const uint8_t *data);
 
+/*
+ * nsim_wire_free - free a message nsim_wire_unpack() or protobuf_c_message_unpack() returned,
+ * with the allocator it was decoded with (NULL: malloc), as
+ * protobuf_c_message_free_unpacked() does, visiting only the fields that are set. NULL is
+ * a no-op.
+ */
+void nsim_wire_free(ProtobufCMessage *msg, ProtobufCAllocator *a);
+
 /* nsim_wire_counts - messages the calling thread decoded itself, and handed to protobuf-c. */
 void nsim_wire_counts(uint64_t *fast, uint64_t *handed);
 
@@ -113,6 +121,16 @@ static inline Numasim__Response *nsim_response_unpack(ProtobufCAllocator *a, siz
 						      const uint8_t *data)
 {
 	return (Numasim__Response *)nsim_wire_unpack(&numasim__response__descriptor, a, len, data);
+}
+
+static inline void nsim_request_free(Numasim__Request *req, ProtobufCAllocator *a)
+{
+	nsim_wire_free(req ? &req->base : NULL, a);
+}
+
+static inline void nsim_response_free(Numasim__Response *resp, ProtobufCAllocator *a)
+{
+	nsim_wire_free(resp ? &resp->base : NULL, a);
 }
 
 /* ------------------------------------------------------------------ connections (libuv) */
@@ -161,6 +179,7 @@ struct nsim_conn {
 	uint64_t frames_in, frames_out;	 /* counters */
 	uint64_t bytes_in, bytes_out;	 /* counters */
 	uint64_t writes;		 /* flushes that wrote (frames_out / writes per write) */
+	uint64_t read_ns;		 /* uv_hrtime() at the last read (stamped once per read) */
 };
 
 /*
@@ -217,11 +236,18 @@ struct nsim_arena {
 	ProtobufCAllocator allocator; /* hands out buf[] */
 	size_t used;		      /* bytes of buf[] handed out */
 	uint64_t spilled;	      /* allocations that did not fit */
+	unsigned spills_live;	      /* of those, made since the last reset */
 	alignas(16) uint8_t buf[NSIM_ARENA_SIZE];
 };
 
 void nsim_arena_init(struct nsim_arena *ar);
 void nsim_arena_reset(struct nsim_arena *ar);
+
+/*
+ * nsim_arena_free - free @msg, decoded with @ar's allocator, and reset @ar: the walk over
+ * @msg's fields is needed only when some part of it spilled to malloc.
+ */
+void nsim_arena_free(struct nsim_arena *ar, ProtobufCMessage *msg);
 
 /* ------------------------------------------------------------------ rpc helpers */
 
@@ -257,7 +283,7 @@ void nsim_client_close(struct nsim_client *cl);
 
 /*
  * nsim_client_call - send @req (its version and id are set here) and wait for the Response
- * with the same id; *@resp is freed with numasim__response__free_unpacked(). 0, or a
+ * with the same id; *@resp is freed with nsim_response_free(). 0, or a
  * negative errno (-ETIMEDOUT, -ECONNRESET, -EPROTO for a frame that does not decode).
  */
 int nsim_client_call(struct nsim_client *cl, Numasim__Request *req, Numasim__Response **resp);

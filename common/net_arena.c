@@ -24,6 +24,7 @@ static void *arena_alloc(void *data, size_t size)
 		return ar->buf + at;
 	}
 	ar->spilled++;
+	ar->spills_live++;
 	return xmalloc(size);
 }
 
@@ -43,9 +44,18 @@ void nsim_arena_init(struct nsim_arena *ar)
 	ar->allocator.allocator_data = ar;
 	ar->used = 0;
 	ar->spilled = 0;
+	ar->spills_live = 0;
 }
 
 void nsim_arena_reset(struct nsim_arena *ar)
 {
 	ar->used = 0;
+	ar->spills_live = 0;
+}
+
+void nsim_arena_free(struct nsim_arena *ar, ProtobufCMessage *msg)
+{
+	if (ar->spills_live)
+		nsim_wire_free(msg, &ar->allocator);
+	nsim_arena_reset(ar);
 }

@@ -103,7 +103,7 @@ void nsim_client_close(struct nsim_client *cl)
 	cl->fd = -1;
 	nsim_framer_release(&cl->framer);
 	for (size_t i = 0; i < cl->nq; i++)
-		numasim__response__free_unpacked(cl->queue[i], NULL);
+		nsim_response_free(cl->queue[i], NULL);
 	free(cl->queue);
 	cl->queue = NULL;
 	cl->nq = cl->cap = 0;
@@ -196,6 +196,6 @@ int nsim_client_call(struct nsim_client *cl, Numasim__Request *req, Numasim__Res
 			return ret;
 		if ((*resp)->id == req->id)
 			return 0;
-		numasim__response__free_unpacked(*resp, NULL);
+		nsim_response_free(*resp, NULL);
 	}
 }

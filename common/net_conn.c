@@ -91,6 +91,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 	if (n > 0 && !c->closing) {
 		c->bytes_in += (uint64_t)n;
+		c->read_ns = uv_hrtime();
 		if (nsim_framer_feed(&c->framer, (const uint8_t *)buf->base, (size_t)n, deliver,
 				     c)) {
 			if (c->ops->on_oversize)

@@ -41,6 +41,71 @@
 /* Messages this thread decoded itself, and handed to protobuf-c (nsim_wire_counts()). */
 static _Thread_local uint64_t wire_fast, wire_handed;
 
+/* ------------------------------------------------------------------ plans */
+
+#define WIRE_ONEOFS 4 /* oneofs a message may have */
+#define WIRE_PLANS 32 /* message types a thread keeps plans for */
+
+/*
+ * A message type's fields as the walk visits them: those outside any oneof in field order,
+ * then each oneof by the offset of its case member (the chosen field is looked up by its
+ * number). An envelope's 22 oneof members cost one lookup instead of 22 checks.
+ */
+struct wire_plan {
+	const ProtobufCMessageDescriptor *d; /* the message type */
+	unsigned n_plain;		     /* fields outside oneofs */
+	unsigned n_oneof;		     /* oneofs */
+	bool covered;			     /* fits: <= WIRE_FIELDS fields, <= WIRE_ONEOFS */
+	uint8_t plain[WIRE_FIELDS];	     /* their indices in d->fields */
+	uint32_t oneof_case[WIRE_ONEOFS];    /* offsets of the oneofs' case members */
+};
+
+static _Thread_local struct wire_plan wire_plans[WIRE_PLANS];
+static _Thread_local unsigned wire_nr_plans;
+
+static void plan_build(struct wire_plan *p, const ProtobufCMessageDescriptor *d)
+{
+	p->d = d;
+	p->n_plain = p->n_oneof = 0;
+	p->covered = d->n_fields <= WIRE_FIELDS;
+	for (unsigned i = 0; i < d->n_fields && p->covered; i++) {
+		const ProtobufCFieldDescriptor *f = d->fields + i;
+		unsigned k = 0;
+
+		if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) {
+			p->plain[p->n_plain++] = (uint8_t)i;
+			continue;
+		}
+		while (k < p->n_oneof && p->oneof_case[k] != f->quantifier_offset)
+			k++;
+		if (k == p->n_oneof && p->n_oneof == WIRE_ONEOFS)
+			p->covered = false;
+		else if (k == p->n_oneof)
+			p->oneof_case[p->n_oneof++] = f->quantifier_offset;
+	}
+}
+
+/* @d's plan, from this thread's cache (built into @spare when the cache is full). */
+static const struct wire_plan *plan_of(const ProtobufCMessageDescriptor *d, struct wire_plan *spare)
+{
+	for (unsigned i = 0; i < wire_nr_plans; i++)
+		if (wire_plans[i].d == d)
+			return &wire_plans[i];
+	if (wire_nr_plans < WIRE_PLANS)
+		spare = &wire_plans[wire_nr_plans++];
+	plan_build(spare, d);
+	return spare;
+}
+
+/* The field oneof @k of @m has chosen, or NULL. */
+static const ProtobufCFieldDescriptor *plan_chosen(const struct wire_plan *p,
+						   const ProtobufCMessage *m, unsigned k)
+{
+	uint32_t id = *(const uint32_t *)((const uint8_t *)m + p->oneof_case[k]);
+
+	return id ? protobuf_c_message_descriptor_get_field(p->d, id) : NULL;
+}
+
 /* ------------------------------------------------------------------ encoding */
 
 struct wire_out {
@@ -184,22 +249,35 @@ static int pack_field(struct wire_out *o, const ProtobufCMessage *m,
 	return pack_string(o, f, ptr);
 }
 
+/*
+ * protobuf-c writes fields in field order; the plan visits the oneofs last, which gives the
+ * same bytes only when no plain field has a higher number than a oneof member: checked.
+ */
 static int pack_message(struct wire_out *o, const ProtobufCMessage *m, int depth)
 {
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-	unsigned i;
+	struct wire_plan spare;
+	const struct wire_plan *p = plan_of(m->descriptor, &spare);
+	uint32_t last_plain = 0;
 	int err;
 
-	if (depth >= WIRE_DEPTH || m->n_unknown_fields)
+	if (depth >= WIRE_DEPTH || m->n_unknown_fields || !p->covered)
 		return -ENOTSUP;
-	for (i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = d->fields + i;
-		bool oneof = f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF;
+	for (unsigned i = 0; i < p->n_plain; i++) {
+		const ProtobufCFieldDescriptor *f = p->d->fields + p->plain[i];
 
-		if (oneof &&
-		    *(const uint32_t *)((const uint8_t *)m + f->quantifier_offset) != f->id)
+		err = pack_field(o, m, f, false, depth);
+		if (err)
+			return err;
+		last_plain = f->id;
+	}
+	for (unsigned k = 0; k < p->n_oneof; k++) {
+		const ProtobufCFieldDescriptor *f = plan_chosen(p, m, k);
+
+		if (!f)
 			continue;
-		err = pack_field(o, m, f, oneof, depth);
+		if (f->id < last_plain || k)
+			return -ENOTSUP;
+		err = pack_field(o, m, f, true, depth);
 		if (err)
 			return err;
 	}
@@ -413,6 +491,72 @@ ProtobufCMessage *nsim_wire_unpack(const ProtobufCMessageDescriptor *d, Protobuf
 	wire_handed++;
 	protobuf_c_message_free_unpacked(m, a);
 	return protobuf_c_message_unpack(d, a, len, data);
+}
+
+/* ------------------------------------------------------------------ freeing */
+
+/* Parts only the walk below frees: no elements of repeated fields, no bytes, no unknowns. */
+static bool freeable(const struct wire_plan *p, const ProtobufCMessage *m)
+{
+	if (!p->covered || m->n_unknown_fields)
+		return false;
+	for (unsigned i = 0; i < p->n_plain; i++) {
+		const ProtobufCFieldDescriptor *f = p->d->fields + p->plain[i];
+
+		if (f->type == PROTOBUF_C_TYPE_BYTES ||
+		    (f->label == PROTOBUF_C_LABEL_REPEATED &&
+		     *(const size_t *)((const uint8_t *)m + f->quantifier_offset)))
+			return false;
+	}
+	for (unsigned k = 0; k < p->n_oneof; k++) {
+		const ProtobufCFieldDescriptor *f = plan_chosen(p, m, k);
+
+		if (f && f->type == PROTOBUF_C_TYPE_BYTES)
+			return false;
+	}
+	return true;
+}
+
+static void free_member(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+			ProtobufCAllocator *a)
+{
+	void *ptr;
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED ||
+	    (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE))
+		return;
+	ptr = *(void **)((uint8_t *)m + f->offset);
+	if (!ptr || ptr == f->default_value)
+		return;
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+		nsim_wire_free(ptr, a);
+	else
+		a->free(a->allocator_data, ptr);
+}
+
+void nsim_wire_free(ProtobufCMessage *m, ProtobufCAllocator *a)
+{
+	struct wire_plan spare;
+	const struct wire_plan *p;
+
+	if (!m)
+		return;
+	p = plan_of(m->descriptor, &spare);
+	if (!freeable(p, m)) {
+		protobuf_c_message_free_unpacked(m, a);
+		return;
+	}
+	if (!a)
+		a = &wire_malloc;
+	for (unsigned i = 0; i < p->n_plain; i++)
+		free_member(m, p->d->fields + p->plain[i], a);
+	for (unsigned k = 0; k < p->n_oneof; k++) {
+		const ProtobufCFieldDescriptor *f = plan_chosen(p, m, k);
+
+		if (f)
+			free_member(m, f, a);
+	}
+	a->free(a->allocator_data, m);
 }
 
 void nsim_wire_counts(uint64_t *fast, uint64_t *handed)

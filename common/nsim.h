@@ -27,6 +27,26 @@ void nsim_malloc_keep(void);
 char *xstrdup(const char *s);
 
 /*
+ * struct nsim_pool - freed objects of one size kept for reuse, on a stack of at most @max:
+ * the servers make and drop a few small records per request, and malloc/free of those was
+ * a tenth of the coordinator's time. Not thread-safe: a pool belongs to one thread.
+ */
+struct nsim_pool {
+	void *head;   /* the last object put back (its first bytes link to the next) */
+	unsigned n;   /* objects kept */
+	unsigned max; /* most kept; more are freed */
+	size_t size;  /* bytes of an object (>= sizeof(void *)) */
+};
+
+void nsim_pool_init(struct nsim_pool *p, size_t size, unsigned max);
+/* nsim_pool_get - a kept object, else a new one (xmalloc); its contents are undefined. */
+void *nsim_pool_get(struct nsim_pool *p);
+/* nsim_pool_put - give @obj (from this pool) back; NULL is a no-op. */
+void nsim_pool_put(struct nsim_pool *p, void *obj);
+/* nsim_pool_release - free every object kept. */
+void nsim_pool_release(struct nsim_pool *p);
+
+/*
  * nsim_parse_size - "1024", "64K", "512M", "2G", "1T" or "0x1000" (the kernel's memparse
  * suffixes, case-insensitive, optional trailing "B"/"iB") into bytes.
  */

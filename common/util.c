@@ -44,6 +44,44 @@ void nsim_malloc_keep(void)
 	mallopt(M_TOP_PAD, 16 << 20);
 }
 
+void nsim_pool_init(struct nsim_pool *p, size_t size, unsigned max)
+{
+	p->head = NULL;
+	p->n = 0;
+	p->max = max;
+	p->size = size < sizeof(void *) ? sizeof(void *) : size;
+}
+
+void *nsim_pool_get(struct nsim_pool *p)
+{
+	void *obj = p->head;
+
+	if (!obj)
+		return xmalloc(p->size);
+	memcpy(&p->head, obj, sizeof(void *));
+	p->n--;
+	return obj;
+}
+
+void nsim_pool_put(struct nsim_pool *p, void *obj)
+{
+	if (!obj)
+		return;
+	if (p->n >= p->max) {
+		free(obj);
+		return;
+	}
+	memcpy(obj, &p->head, sizeof(void *));
+	p->head = obj;
+	p->n++;
+}
+
+void nsim_pool_release(struct nsim_pool *p)
+{
+	while (p->head)
+		free(nsim_pool_get(p));
+}
+
 char *xstrdup(const char *s)
 {
 	char *p = strdup(s);

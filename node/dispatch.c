@@ -153,10 +153,10 @@ void node_job_release(struct node_job *job)
 		node_jobs_abandon(node_pool_free(job->boot.pool));
 		machine_free(job->boot.m);
 		if (job->boot.msg)
-			numasim__response__free_unpacked(job->boot.msg, NULL);
+			nsim_response_free(job->boot.msg, NULL);
 	}
 	if (job->req)
-		numasim__request__free_unpacked(job->req, NULL);
+		nsim_request_free(job->req, NULL);
 	seq_release(&job->reply.text);
 	if (job->peer)
 		peer_unref(job->peer);
@@ -358,7 +358,7 @@ void node_dispatch_frame(struct node_peer *p, const uint8_t *payload, size_t len
 			node_send_error(p, req->id, NUMASIM__STATUS__STATUS_VERSION_MISMATCH,
 					"protocol version %u, this node speaks %d", req->version,
 					NSIM_PROTOCOL_VERSION);
-			numasim__request__free_unpacked(req, NULL);
+			nsim_request_free(req, NULL);
 			return;
 		}
 	}

@@ -171,7 +171,7 @@ static void link_keep(struct node_daemon *d, Numasim__Response *msg)
 	else
 		node_log("registered again; same machine, kept with its allocations");
 	if (!msg->register_->config->n_sysctls) {
-		numasim__response__free_unpacked(msg, NULL);
+		nsim_response_free(msg, NULL);
 		return;
 	}
 	job = xcalloc(1, sizeof(*job));
@@ -191,7 +191,7 @@ static void link_take_config(struct node_daemon *d, Numasim__Response *msg)
 	d->backoff_ms = NODE_BACKOFF_MIN_MS;
 	if (d->booting) { /* judged when the boot is done */
 		if (d->pending_reg)
-			numasim__response__free_unpacked(d->pending_reg, NULL);
+			nsim_response_free(d->pending_reg, NULL);
 		d->pending_reg = msg;
 		return;
 	}
@@ -233,7 +233,7 @@ void node_link_on_frame(struct node_peer *p, const uint8_t *payload, size_t len)
 	if (msg->status != NUMASIM__STATUS__STATUS_OK) {
 		node_log_error("registration refused: %s: %s", nsim_status_name(msg->status),
 			       msg->message);
-		numasim__response__free_unpacked(msg, NULL);
+		nsim_response_free(msg, NULL);
 		node_daemon_stop(d, 1);
 		return;
 	}
@@ -247,7 +247,7 @@ void node_link_on_frame(struct node_peer *p, const uint8_t *payload, size_t len)
 	return;
 out_close:
 	if (msg)
-		numasim__response__free_unpacked(msg, NULL);
+		nsim_response_free(msg, NULL);
 	nsim_conn_close(p->conn);
 }
 
@@ -312,6 +312,6 @@ void node_link_release(struct node_daemon *d)
 	free(d->cfg_packed);
 	d->cfg_packed = NULL;
 	if (d->pending_reg)
-		numasim__response__free_unpacked(d->pending_reg, NULL);
+		nsim_response_free(d->pending_reg, NULL);
 	d->pending_reg = NULL;
 }

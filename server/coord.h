@@ -33,6 +33,7 @@
 #include "config.h"
 #include "map.h"
 #include "net.h"
+#include "nsim.h"
 #include "owners.h"
 #include "plan.h"
 #include "seq_file.h"
@@ -80,6 +81,12 @@ struct coord_node {
 	struct coord_map pending; /* Request id -> struct coord_rpc * */
 };
 
+/* A request to a node awaiting its answer. */
+struct coord_rpc {
+	coord_reply_fn fn; /* who waits */
+	void *arg;	   /* its argument */
+};
+
 struct coord {
 	uv_loop_t *loop;		       /* the one loop */
 	union nsim_sock server;		       /* listening socket */
@@ -87,8 +94,10 @@ struct coord {
 	union nsim_sock local;		       /* --local: Unix socket listener */
 	bool has_local;			       /* local is open */
 	struct nsim_arena scratch;	       /* decodes one client request at a time */
-	struct alloc_op *alloc_cache;	       /* route.c: allocations kept for reuse */
-	int alloc_cached;		       /* how many */
+	struct nsim_pool op_pool;	       /* route.c: allocations being routed */
+	struct nsim_pool call_pool;	       /* struct coord_call */
+	struct nsim_pool rpc_pool;	       /* nodes.c: node requests awaiting answers */
+	uint64_t now_ns;		       /* the clock, read once per socket read */
 	uv_timer_t tick;		       /* heartbeats and dead-node detection */
 	uv_signal_t sigterm, sigint;	       /* clean exit */
 	struct coord_config cfg;	       /* the configuration file */
@@ -117,6 +126,7 @@ struct coord_call {
 };
 
 /* Several nodes asked at once; done() runs when each has answered or gone down. */
+#define COORD_POOL_MAX 1024				     /* objects of a kind kept for reuse */
 #define COORD_FANOUT_MAX (MAX_NUMNODES * (MAX_NR_ZONES + 1)) /* a zone op each, a node op each */
 struct coord_fanout {
 	struct coord *co;		      /* the server */
@@ -195,8 +205,21 @@ void coord_cmd_kmalloc(struct coord_call *call, const Numasim__Request *req);
 void coord_cmd_addr_op(struct coord_call *call, const Numasim__Request *req);
 void coord_cmd_cache_op(struct coord_call *call, const Numasim__Request *req);
 
-/* coord_route_release - free the allocation state route.c keeps for reuse. */
-void coord_route_release(struct coord *co);
+/*
+ * coord_clock - the coordinator's clock for its statistics, in ns: read once per socket read
+ * (and per timer tick), not per request; a request's latency runs from the read that brought
+ * it to the read that completed it.
+ */
+static inline uint64_t coord_clock(const struct coord *co)
+{
+	return co->now_ns;
+}
+
+/* coord_clock_tick - read the clock: at the start of every callback that may answer. */
+static inline void coord_clock_tick(struct coord *co)
+{
+	co->now_ns = uv_hrtime();
+}
 void coord_cmd_view(struct coord_call *call, const Numasim__Request *req);
 void coord_cmd_node_stats(struct coord_call *call, const Numasim__Request *req);
 

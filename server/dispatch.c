@@ -101,9 +101,10 @@ static struct coord_cmd *cmd_lookup(int body)
 	return CMD_UNKNOWN;
 }
 
-static void cmd_count(struct coord_cmd *cmd, Numasim__Status status, uint64_t start_ns)
+static void cmd_count(const struct coord *co, struct coord_cmd *cmd, Numasim__Status status,
+		      uint64_t start_ns)
 {
-	uint64_t us = (uv_hrtime() - start_ns) / 1000;
+	uint64_t now = coord_clock(co), us = now > start_ns ? (now - start_ns) / 1000 : 0;
 
 	cmd->calls++;
 	cmd->status[(unsigned int)status < NR_STATUS ? status : NUMASIM__STATUS__STATUS_EINVAL]++;
@@ -117,13 +118,14 @@ static void cmd_count(struct coord_cmd *cmd, Numasim__Status status, uint64_t st
 static struct coord_call *call_new(struct coord *co, struct coord_peer *peer,
 				   struct coord_batch *batch, struct coord_cmd *cmd, uint64_t id)
 {
-	struct coord_call *call = xcalloc(1, sizeof(*call));
+	struct coord_call *call = nsim_pool_get(&co->call_pool);
 
+	memset(call, 0, sizeof(*call));
 	call->co = co;
 	call->batch = batch;
 	call->cmd = cmd;
 	call->id = id;
-	call->start_ns = uv_hrtime();
+	call->start_ns = coord_clock(co);
 	if (batch) {
 		call->owner = batch->call->owner;
 		call->admin = batch->call->admin;
@@ -151,7 +153,7 @@ static void call_free(struct coord_call *call)
 		if (call->next)
 			call->next->prev = call->prev;
 	}
-	free(call);
+	nsim_pool_put(&call->co->call_pool, call);
 }
 
 struct coord_peer *coord_call_peer(const struct coord_call *call)
@@ -183,7 +185,7 @@ void coord_call_reply(struct coord_call *call, Numasim__Response *resp)
 	struct coord_batch *batch = call->batch;
 
 	resp->id = call->id;
-	cmd_count(call->cmd, resp->status, call->start_ns);
+	cmd_count(call->co, call->cmd, resp->status, call->start_ns);
 	if (batch)
 		batch_collect(batch, resp);
 	else if (call->peer)
@@ -208,7 +210,7 @@ void coord_call_fail(struct coord_call *call, Numasim__Status status, const char
 void coord_forward_reply(struct coord_call *call, Numasim__Response *resp)
 {
 	coord_call_reply(call, resp);
-	numasim__response__free_unpacked(resp, NULL);
+	nsim_response_free(resp, NULL);
 }
 
 void coord_call_fail_entry(struct coord_call *call, const struct coord_fanout_entry *e)
@@ -295,7 +297,7 @@ static void batch_finish(struct coord_batch *b)
 	resp.batch = &reply;
 	coord_call_reply(b->call, &resp);
 	for (size_t i = 0; i < b->done; i++)
-		numasim__response__free_unpacked(b->resp[i], NULL);
+		nsim_response_free(b->resp[i], NULL);
 	free(b->resp);
 	numasim__batch__free_unpacked(b->reqs, NULL);
 	free(b);
@@ -332,7 +334,7 @@ static void frame_error(struct coord_peer *peer, uint64_t id, Numasim__Status st
 	va_start(ap, fmt);
 	nsim_response_vinit(&resp, id, status, msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	cmd_count(CMD_FRAME, status, uv_hrtime());
+	cmd_count(peer->co, CMD_FRAME, status, coord_clock(peer->co));
 	nsim_conn_send_msg(peer->conn, &resp.base);
 	nsim_conn_close(peer->conn);
 }
@@ -340,7 +342,7 @@ static void frame_error(struct coord_peer *peer, uint64_t id, Numasim__Status st
 /* The first Request decides: same version or out; register = a node daemon. */
 static bool first_request(struct coord_peer *peer, const Numasim__Request *req)
 {
-	uint64_t start = uv_hrtime();
+	uint64_t start = coord_clock(peer->co);
 	int ret;
 
 	if (req->version != NSIM_PROTOCOL_VERSION) {
@@ -354,7 +356,7 @@ static bool first_request(struct coord_peer *peer, const Numasim__Request *req)
 		return true;
 	}
 	ret = coord_node_register(peer, req);
-	cmd_count(cmd_lookup(NUMASIM__REQUEST__BODY_REGISTER),
+	cmd_count(peer->co, cmd_lookup(NUMASIM__REQUEST__BODY_REGISTER),
 		  ret ? NUMASIM__STATUS__STATUS_EINVAL : NUMASIM__STATUS__STATUS_OK, start);
 	return false;
 }
@@ -379,8 +381,7 @@ void coord_peer_frame(struct coord_peer *peer, const uint8_t *payload, size_t le
 	}
 	if (peer->role == PEER_CLIENT || first_request(peer, req))
 		dispatch(peer->co, peer, NULL, req);
-	numasim__request__free_unpacked(req, &peer->co->scratch.allocator);
-	nsim_arena_reset(&peer->co->scratch);
+	nsim_arena_free(&peer->co->scratch, &req->base);
 }
 
 void coord_peer_oversize(struct coord_peer *peer, size_t announced)

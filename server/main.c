@@ -125,7 +125,10 @@ static int parse_args(struct coord_opts *o, int argc, char **argv)
 
 static void peer_frame(struct nsim_conn *c, const uint8_t *payload, size_t len)
 {
-	coord_peer_frame(c->data, payload, len);
+	struct coord_peer *peer = c->data;
+
+	peer->co->now_ns = c->read_ns;
+	coord_peer_frame(peer, payload, len);
 }
 
 static void peer_oversize(struct nsim_conn *c, size_t announced)
@@ -138,6 +141,7 @@ static void peer_close(struct nsim_conn *c)
 	struct coord_peer *peer = c->data;
 	struct coord *co = peer->co;
 
+	coord_clock_tick(co);
 	if (peer->role == PEER_NODE)
 		coord_node_link_closed(peer);
 	coord_peer_closed(peer);
@@ -179,6 +183,7 @@ static void on_accept(struct nsim_conn *c, void *data)
 
 static void on_tick(uv_timer_t *t)
 {
+	coord_clock_tick(t->data);
 	coord_nodes_tick(t->data);
 }
 
@@ -195,6 +200,7 @@ static void on_signal(uv_signal_t *h, int signum)
 {
 	struct coord *co = h->data;
 
+	coord_clock_tick(co);
 	if (co->stopping)
 		return;
 	co->stopping = true;
@@ -246,6 +252,9 @@ static int coord_setup(struct coord *co, const struct coord_opts *o)
 		return fail(EXIT_USAGE, "%s: %s", o->config, err);
 	coord_owners_init(&co->owners);
 	nsim_arena_init(&co->scratch);
+	nsim_pool_init(&co->call_pool, sizeof(struct coord_call), COORD_POOL_MAX);
+	nsim_pool_init(&co->rpc_pool, sizeof(struct coord_rpc), COORD_POOL_MAX);
+	coord_clock_tick(co);
 	return 0;
 }
 
@@ -289,7 +298,9 @@ static int coord_start(struct coord *co, const struct coord_opts *o)
 
 static void coord_release(struct coord *co)
 {
-	coord_route_release(co);
+	nsim_pool_release(&co->op_pool);
+	nsim_pool_release(&co->call_pool);
+	nsim_pool_release(&co->rpc_pool);
 	coord_nodes_release(co);
 	coord_owners_release(&co->owners);
 	machine_free(co->m);

@@ -25,11 +25,6 @@
 #include "coord.h"
 #include "nsim.h"
 
-struct coord_rpc {
-	coord_reply_fn fn; /* who waits */
-	void *arg;	   /* its argument */
-};
-
 void coord_request_init(Numasim__Request *req)
 {
 	numasim__request__init(req);
@@ -50,7 +45,7 @@ bool coord_nodes_ready(const struct coord *co)
 /* ------------------------------------------------------------------ up and down */
 
 /* Fail every operation waiting on @node; the map is detached first (callbacks may send). */
-static void fail_pending(struct coord_node *node)
+static void fail_pending(struct coord *co, struct coord_node *node)
 {
 	struct coord_map pending = node->pending;
 	size_t iter = 0;
@@ -61,7 +56,7 @@ static void fail_pending(struct coord_node *node)
 		struct coord_rpc *rpc = (struct coord_rpc *)(uintptr_t)v;
 
 		rpc->fn(rpc->arg, NULL);
-		free(rpc);
+		nsim_pool_put(&co->rpc_pool, rpc);
 	}
 	coord_map_release(&pending);
 }
@@ -77,7 +72,7 @@ static void node_down(struct coord *co, int nid, const char *why)
 	co->nodes_up--;
 	nsim_conn_close(link->conn);
 	coord_log(co, "node %d down (%s)", nid, why);
-	fail_pending(node);
+	fail_pending(co, node);
 }
 
 void coord_node_link_closed(struct coord_peer *peer)
@@ -184,7 +179,7 @@ static void restore_done(void *arg, Numasim__Response *resp)
 			  (unsigned long long)c->count, *msg ? ": " : "", msg);
 	free(rc);
 	if (resp)
-		numasim__response__free_unpacked(resp, NULL);
+		nsim_response_free(resp, NULL);
 }
 
 /* Forget @nid's slab objects: its process restarted and their slabs cannot be rebuilt. */
@@ -302,12 +297,12 @@ void coord_node_frame(struct coord_peer *peer, const uint8_t *payload, size_t le
 		return;
 	}
 	if (!coord_map_del(&node->pending, resp->id, &v)) {
-		numasim__response__free_unpacked(resp, NULL);
+		nsim_response_free(resp, NULL);
 		return;
 	}
 	rpc = (struct coord_rpc *)(uintptr_t)v;
 	rpc->fn(rpc->arg, resp);
-	free(rpc);
+	nsim_pool_put(&co->rpc_pool, rpc);
 }
 
 int coord_node_call(struct coord *co, int nid, Numasim__Request *req, coord_reply_fn fn, void *arg)
@@ -322,7 +317,7 @@ int coord_node_call(struct coord *co, int nid, Numasim__Request *req, coord_repl
 	req->id = node->next_id++;
 	if (nsim_conn_send_msg(node->link->conn, &req->base))
 		return -ENODEV;
-	rpc = xmalloc(sizeof(*rpc));
+	rpc = nsim_pool_get(&co->rpc_pool);
 	rpc->fn = fn;
 	rpc->arg = arg;
 	coord_map_put(&node->pending, req->id, (uint64_t)(uintptr_t)rpc);
@@ -333,7 +328,7 @@ static void discard_answer(void *arg, Numasim__Response *resp)
 {
 	(void)arg;
 	if (resp)
-		numasim__response__free_unpacked(resp, NULL);
+		nsim_response_free(resp, NULL);
 }
 
 void coord_node_post(struct coord *co, int nid, Numasim__Request *req)
@@ -431,7 +426,7 @@ void coord_fanout_release(struct coord_fanout *f)
 {
 	for (int i = 0; i < f->n; i++) {
 		if (f->e[i].resp)
-			numasim__response__free_unpacked(f->e[i].resp, NULL);
+			nsim_response_free(f->e[i].resp, NULL);
 		f->e[i].resp = NULL;
 	}
 	f->n = 0;

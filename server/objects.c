@@ -56,7 +56,7 @@ static void kmalloc_answer(void *arg, Numasim__Response *resp)
 		snprintf(op->last, sizeof(op->last), "node %d: %s", nid,
 			 resp ? resp->message : "went down");
 		if (resp)
-			numasim__response__free_unpacked(resp, NULL);
+			nsim_response_free(resp, NULL);
 		kmalloc_try(op);
 		return;
 	}

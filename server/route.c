@@ -40,7 +40,6 @@ struct tried_zone {
 };
 
 struct alloc_op {
-	struct alloc_op *next;	      /* on co->alloc_cache while unused */
 	struct coord_call *call;      /* the client's request */
 	struct coord *co;	      /* the server */
 	struct coord_alloc_args args; /* what was asked */
@@ -52,9 +51,6 @@ struct alloc_op {
 	struct coord_fanout f;	      /* slow-path steps on the nodes */
 	struct tried_zone tried[];    /* [walk_max()]: why they refused */
 };
-
-/* Ops kept for reuse: a burst of allocations then frees no memory back and forth. */
-#define ALLOC_CACHE_MAX 1024
 
 /* The longest walk on @co's machine: every zone of every node. */
 static size_t walk_max(const struct coord *co)
@@ -83,14 +79,12 @@ static void slow_step_done(struct coord_fanout *f);
 static struct alloc_op *op_new(struct coord_call *call)
 {
 	struct coord *co = call->co;
-	struct alloc_op *op = co->alloc_cache;
+	struct alloc_op *op;
 
-	if (op) {
-		co->alloc_cache = op->next;
-		co->alloc_cached--;
-	} else {
-		op = xmalloc(sizeof(*op) + walk_max(co) * sizeof(op->tried[0]));
-	}
+	if (!co->op_pool.size)
+		nsim_pool_init(&co->op_pool, sizeof(*op) + walk_max(co) * sizeof(op->tried[0]),
+			       COORD_POOL_MAX);
+	op = nsim_pool_get(&co->op_pool);
 	op->call = call;
 	op->co = co;
 	op->ntried = 0;
@@ -103,24 +97,7 @@ static void op_free(struct alloc_op *op)
 	struct coord *co = op->co;
 
 	coord_fanout_release(&op->f);
-	if (co->alloc_cached >= ALLOC_CACHE_MAX) {
-		free(op);
-		return;
-	}
-	op->next = co->alloc_cache;
-	co->alloc_cache = op;
-	co->alloc_cached++;
-}
-
-void coord_route_release(struct coord *co)
-{
-	while (co->alloc_cache) {
-		struct alloc_op *op = co->alloc_cache;
-
-		co->alloc_cache = op->next;
-		free(op);
-	}
-	co->alloc_cached = 0;
+	nsim_pool_put(&co->op_pool, op);
 }
 
 /* ------------------------------------------------------------------ answers */
@@ -224,17 +201,17 @@ static void zone_answer(void *arg, Numasim__Response *resp)
 		walk_next(op);
 	} else if (resp->status == NUMASIM__STATUS__STATUS_OK && has_body) {
 		succeed(op, z, r->pfn);
-		numasim__response__free_unpacked(resp, NULL);
+		nsim_response_free(resp, NULL);
 	} else if (resp->status == NUMASIM__STATUS__STATUS_OK) {
 		coord_call_fail(op->call, NUMASIM__STATUS__STATUS_PROTOCOL_ERROR,
 				"node %d answered zone_alloc without a pfn", z->nid);
-		numasim__response__free_unpacked(resp, NULL);
+		nsim_response_free(resp, NULL);
 		op_free(op);
 	} else if (resp->status == NUMASIM__STATUS__STATUS_ENOMEM) {
 		const Numasim__ZoneTried *t = has_body && r->n_tried ? r->tried[0] : NULL;
 
 		record(op, z, t && t->why && *t->why ? t->why : "watermark", t);
-		numasim__response__free_unpacked(resp, NULL);
+		nsim_response_free(resp, NULL);
 		walk_next(op);
 	} else {
 		coord_forward_reply(op->call, resp); /* the node refused the request itself */

@@ -208,7 +208,7 @@ int bench_connect(struct nsim_client *cl, const char *addr, const char *identity
 		     resp->hello->version != NSIM_PROTOCOL_VERSION))
 		ret = -EPROTO;
 	if (resp)
-		numasim__response__free_unpacked(resp, NULL);
+		nsim_response_free(resp, NULL);
 	if (ret)
 		nsim_client_close(cl);
 	return ret;
@@ -232,7 +232,7 @@ int bench_call(struct nsim_client *cl, struct bench_op *op, char *msg, size_t ms
 		op->status = NUMASIM__STATUS__STATUS_PROTOCOL_ERROR;
 	if (msg && msglen)
 		snprintf(msg, msglen, "%s", resp->message ? resp->message : "");
-	numasim__response__free_unpacked(resp, NULL);
+	nsim_response_free(resp, NULL);
 	return 0;
 }
 
@@ -392,10 +392,13 @@ static void on_frame(void *arg, const uint8_t *payload, size_t len)
 	c->free_slots[c->nr_free++] = (uint16_t)s;
 	c->progress_ns = now;
 out:
-	numasim__response__free_unpacked(resp, &t->arena.allocator);
-	nsim_arena_reset(&t->arena);
+	nsim_arena_free(&t->arena, &resp->base);
 }
 
+/*
+ * Read what has arrived. The poll is level-triggered, so a short read ends the turn: asking
+ * again until EAGAIN would cost a second recv per wakeup for nothing.
+ */
 static int conn_read(struct bench_conn *c)
 {
 	uint8_t buf[65536];
@@ -408,6 +411,8 @@ static int conn_read(struct bench_conn *c)
 				return -EMSGSIZE;
 			if (c->t->err)
 				return c->t->err;
+			if ((size_t)n < sizeof(buf))
+				return 0;
 			continue;
 		}
 		if (n == 0)
