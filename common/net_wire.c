@@ -45,6 +45,7 @@ static _Thread_local uint64_t wire_fast, wire_handed;
 
 #define WIRE_ONEOFS 4 /* oneofs a message may have */
 #define WIRE_PLANS 32 /* message types a thread keeps plans for */
+#define WIRE_IDS 64   /* field numbers below this are found by a table */
 
 /*
  * A message type's fields as the walk visits them: those outside any oneof in field order,
@@ -58,6 +59,7 @@ struct wire_plan {
 	bool covered;			     /* fits: <= WIRE_FIELDS fields, <= WIRE_ONEOFS */
 	uint8_t plain[WIRE_FIELDS];	     /* their indices in d->fields */
 	uint32_t oneof_case[WIRE_ONEOFS];    /* offsets of the oneofs' case members */
+	uint8_t by_id[WIRE_IDS];	     /* field number -> index + 1 (0: none) */
 };
 
 static _Thread_local struct wire_plan wire_plans[WIRE_PLANS];
@@ -68,10 +70,13 @@ static void plan_build(struct wire_plan *p, const ProtobufCMessageDescriptor *d)
 	p->d = d;
 	p->n_plain = p->n_oneof = 0;
 	p->covered = d->n_fields <= WIRE_FIELDS;
+	memset(p->by_id, 0, sizeof(p->by_id));
 	for (unsigned i = 0; i < d->n_fields && p->covered; i++) {
 		const ProtobufCFieldDescriptor *f = d->fields + i;
 		unsigned k = 0;
 
+		if (f->id < WIRE_IDS)
+			p->by_id[f->id] = (uint8_t)(i + 1);
 		if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) {
 			p->plain[p->n_plain++] = (uint8_t)i;
 			continue;
@@ -97,13 +102,21 @@ static const struct wire_plan *plan_of(const ProtobufCMessageDescriptor *d, stru
 	return spare;
 }
 
+/* The field numbered @id, or NULL. */
+static const ProtobufCFieldDescriptor *plan_field(const struct wire_plan *p, uint64_t id)
+{
+	if (id < WIRE_IDS)
+		return p->by_id[id] ? p->d->fields + p->by_id[id] - 1 : NULL;
+	return id >> 32 ? NULL : protobuf_c_message_descriptor_get_field(p->d, (unsigned)id);
+}
+
 /* The field oneof @k of @m has chosen, or NULL. */
 static const ProtobufCFieldDescriptor *plan_chosen(const struct wire_plan *p,
 						   const ProtobufCMessage *m, unsigned k)
 {
 	uint32_t id = *(const uint32_t *)((const uint8_t *)m + p->oneof_case[k]);
 
-	return id ? protobuf_c_message_descriptor_get_field(p->d, id) : NULL;
+	return id ? plan_field(p, id) : NULL;
 }
 
 /* ------------------------------------------------------------------ encoding */
@@ -417,9 +430,9 @@ static int unpack_field(struct wire_in *in, ProtobufCMessage *m, const ProtobufC
  * protobuf-c (which merges or replaces). On error *@out is still a message that
  * protobuf_c_message_free_unpacked() frees.
  */
-static int unpack_fields(struct wire_in *in, ProtobufCMessage *m, int depth)
+static int unpack_fields(struct wire_in *in, const struct wire_plan *p, ProtobufCMessage *m,
+			 int depth)
 {
-	const ProtobufCMessageDescriptor *d = m->descriptor;
 	uint64_t seen = 0, tag;
 	bool oneof_set = false;
 
@@ -431,10 +444,10 @@ static int unpack_fields(struct wire_in *in, ProtobufCMessage *m, int depth)
 
 		if (get_varint(in, 5, &tag) || tag >> 32)
 			return -ENOTSUP;
-		f = protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3));
+		f = plan_field(p, tag >> 3);
 		if (!f)
 			return -ENOTSUP;
-		bit = (unsigned)(f - d->fields);
+		bit = (unsigned)(f - p->d->fields);
 		oneof = f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF;
 		if (seen >> bit & 1 || (oneof && oneof_set))
 			return -ENOTSUP;
@@ -450,17 +463,22 @@ static int unpack_fields(struct wire_in *in, ProtobufCMessage *m, int depth)
 static int unpack_message(struct wire_in *in, const ProtobufCMessageDescriptor *d, int depth,
 			  ProtobufCMessage **out)
 {
+	struct wire_plan spare;
+	const struct wire_plan *p;
 	ProtobufCMessage *m;
 
 	*out = NULL;
-	if (depth >= WIRE_DEPTH || d->n_fields > WIRE_FIELDS)
+	if (depth >= WIRE_DEPTH)
+		return -ENOTSUP;
+	p = plan_of(d, &spare);
+	if (!p->covered)
 		return -ENOTSUP;
 	m = wire_alloc(in->a, d->sizeof_message);
 	if (!m)
 		return -ENOMEM;
 	d->message_init(m);
 	*out = m;
-	return unpack_fields(in, m, depth);
+	return unpack_fields(in, p, m, depth);
 }
 
 static void *malloc_alloc(void *data, size_t size)
