@@ -8,7 +8,9 @@
  * and counters. dispatch() finds the row, makes a struct coord_call, runs the generic
  * checks (allowed inside a batch, nodes registered) and then the handler. Every answer
  * goes through coord_call_reply(), which counts it by status with its latency, sends it
- * (or stores it in its batch) and frees the call. Two pseudo rows count what never reaches
+ * (or stores it in its batch) and frees the call. Latencies use coord_clock(), read once per
+ * socket read: from the read that brought a request to the read that completed it (a
+ * request answered within its own read counts 0 us). Two pseudo rows count what never reaches
  * a handler: "(unknown)" for bodies not served here, "(frame)" for frames that do not
  * decode, are too large or carry another protocol version.
  *

@@ -103,6 +103,8 @@ struct bench_thread {
 	struct bench_hist *interval;   /* latencies since the last progress line */
 	atomic_uint_fast64_t answered; /* answers */
 	atomic_uint_fast64_t failed;   /* answers other than OK */
+	uint64_t read_answered;	       /* answers of the read being handled (then answered) */
+	uint64_t read_failed;	       /* of those, other than OK (then failed) */
 	uint64_t end_ns;	       /* last answer */
 	atomic_bool finished;	       /* thread_main() is returning */
 	bool drained;		       /* counted in sh->drained */
@@ -377,12 +379,9 @@ static void on_frame(void *arg, const uint8_t *payload, size_t len)
 		bench_stats_aside(t->st, &slot->op, resp->message);
 	} else {
 		bench_stats_add(t->st, &slot->op, lat, expected, resp->message);
-		pthread_mutex_lock(&t->ilock);
-		bench_hist_record(t->interval, lat);
-		pthread_mutex_unlock(&t->ilock);
-		atomic_fetch_add(&t->answered, 1);
-		if (slot->op.status != NUMASIM__STATUS__STATUS_OK)
-			atomic_fetch_add(&t->failed, 1);
+		bench_hist_record(t->interval, lat); /* conn_feed() holds ilock */
+		t->read_answered++;
+		t->read_failed += slot->op.status != NUMASIM__STATUS__STATUS_OK;
 		t->end_ns = now;
 	}
 	if (cfg->rec)
@@ -393,6 +392,24 @@ static void on_frame(void *arg, const uint8_t *payload, size_t len)
 	c->progress_ns = now;
 out:
 	nsim_arena_free(&t->arena, &resp->base);
+}
+
+/*
+ * The answers of one read: the progress line's lock is taken and its counters published once
+ * per read, not per answer.
+ */
+static int conn_feed(struct bench_conn *c, const uint8_t *buf, size_t n)
+{
+	struct bench_thread *t = c->t;
+	int err;
+
+	pthread_mutex_lock(&t->ilock);
+	err = nsim_framer_feed(&c->cl.framer, buf, n, on_frame, c);
+	pthread_mutex_unlock(&t->ilock);
+	atomic_fetch_add(&t->answered, t->read_answered);
+	atomic_fetch_add(&t->failed, t->read_failed);
+	t->read_answered = t->read_failed = 0;
+	return err;
 }
 
 /*
@@ -407,7 +424,7 @@ static int conn_read(struct bench_conn *c)
 		ssize_t n = recv(c->cl.fd, buf, sizeof(buf), 0);
 
 		if (n > 0) {
-			if (nsim_framer_feed(&c->cl.framer, buf, (size_t)n, on_frame, c))
+			if (conn_feed(c, buf, (size_t)n))
 				return -EMSGSIZE;
 			if (c->t->err)
 				return c->t->err;
