@@ -43,9 +43,10 @@ static _Thread_local uint64_t wire_fast, wire_handed;
 
 /* ------------------------------------------------------------------ plans */
 
-#define WIRE_ONEOFS 4 /* oneofs a message may have */
-#define WIRE_PLANS 32 /* message types a thread keeps plans for */
-#define WIRE_IDS 64   /* field numbers below this are found by a table */
+#define WIRE_ONEOFS 4	   /* oneofs a message may have */
+#define WIRE_PLANS 64	   /* slots of a thread's plan table (a power of two) */
+#define WIRE_PLANS_FULL 48 /* plans it keeps: probes stay short */
+#define WIRE_IDS 64	   /* field numbers below this are found by a table */
 
 /*
  * A message type's fields as the walk visits them: those outside any oneof in field order,
@@ -62,6 +63,7 @@ struct wire_plan {
 	uint8_t by_id[WIRE_IDS];	     /* field number -> index + 1 (0: none) */
 };
 
+/* This thread's plans, open-addressed by descriptor address (d == NULL: a free slot). */
 static _Thread_local struct wire_plan wire_plans[WIRE_PLANS];
 static _Thread_local unsigned wire_nr_plans;
 
@@ -93,11 +95,18 @@ static void plan_build(struct wire_plan *p, const ProtobufCMessageDescriptor *d)
 /* @d's plan, from this thread's cache (built into @spare when the cache is full). */
 static const struct wire_plan *plan_of(const ProtobufCMessageDescriptor *d, struct wire_plan *spare)
 {
-	for (unsigned i = 0; i < wire_nr_plans; i++)
+	uintptr_t h = (uintptr_t)d;
+	unsigned i = (unsigned)((h >> 4) ^ (h >> 10)) & (WIRE_PLANS - 1);
+
+	while (wire_plans[i].d) {
 		if (wire_plans[i].d == d)
 			return &wire_plans[i];
-	if (wire_nr_plans < WIRE_PLANS)
-		spare = &wire_plans[wire_nr_plans++];
+		i = (i + 1) & (WIRE_PLANS - 1);
+	}
+	if (wire_nr_plans < WIRE_PLANS_FULL) {
+		spare = &wire_plans[i];
+		wire_nr_plans++;
+	}
 	plan_build(spare, d);
 	return spare;
 }

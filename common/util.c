@@ -48,7 +48,7 @@ void nsim_pool_init(struct nsim_pool *p, size_t size, unsigned max)
 {
 	p->head = NULL;
 	p->n = 0;
-	p->max = max;
+	p->max = NSIM_POOL_KEEPS ? max : 0;
 	p->size = size < sizeof(void *) ? sizeof(void *) : size;
 }
 

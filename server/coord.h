@@ -19,8 +19,9 @@
  * Threads: one, the libuv loop's. Nothing here is locked.
  *
  * Ownership: the dispatcher owns each unpacked Request and frees it after the handler
- * returns, so handlers copy what they keep. A Response given to a coord_reply_fn belongs
- * to the callback.
+ * returns, so handlers copy what they keep. A node's Response given to a coord_reply_fn is
+ * decoded in the coordinator's answer arena and freed when the callback returns: a callback
+ * that keeps it takes a copy.
  */
 #ifndef NUMASIM_SERVER_COORD_H
 #define NUMASIM_SERVER_COORD_H
@@ -66,7 +67,7 @@ struct coord_peer {
 	struct coord_peer *prev, *next; /* coord.peers */
 };
 
-/* A Response of a node, or NULL when the node went down before answering. Owns @resp. */
+/* A Response of a node, or NULL when the node went down before answering (see Ownership). */
 typedef void (*coord_reply_fn)(void *arg, Numasim__Response *resp);
 
 /* What the coordinator knows of one node daemon. */
@@ -94,9 +95,10 @@ struct coord {
 	union nsim_sock local;		       /* --local: Unix socket listener */
 	bool has_local;			       /* local is open */
 	struct nsim_arena scratch;	       /* decodes one client request at a time */
+	struct nsim_arena answers;	       /* decodes one node answer at a time */
 	struct nsim_pool op_pool;	       /* route.c: allocations being routed */
 	struct nsim_pool call_pool;	       /* struct coord_call */
-	struct nsim_pool rpc_pool;	       /* nodes.c: node requests awaiting answers */
+	struct nsim_pool small_pool;	       /* records of COORD_SMALL bytes (rpcs, frees) */
 	uint64_t now_ns;		       /* the clock, read once per socket read */
 	uv_timer_t tick;		       /* heartbeats and dead-node detection */
 	uv_signal_t sigterm, sigint;	       /* clean exit */
@@ -127,6 +129,7 @@ struct coord_call {
 
 /* Several nodes asked at once; done() runs when each has answered or gone down. */
 #define COORD_POOL_MAX 1024				     /* objects of a kind kept for reuse */
+#define COORD_SMALL 32					     /* bytes of a record from small_pool */
 #define COORD_FANOUT_MAX (MAX_NUMNODES * (MAX_NR_ZONES + 1)) /* a zone op each, a node op each */
 struct coord_fanout {
 	struct coord *co;		      /* the server */
@@ -223,7 +226,7 @@ static inline void coord_clock_tick(struct coord *co)
 void coord_cmd_view(struct coord_call *call, const Numasim__Request *req);
 void coord_cmd_node_stats(struct coord_call *call, const Numasim__Request *req);
 
-/* coord_forward_reply - answer @call with a node's Response as it is (frees it). */
+/* coord_forward_reply - answer @call with a node's Response as it is. */
 void coord_forward_reply(struct coord_call *call, Numasim__Response *resp);
 
 /* coord_request_init - a Request envelope for a node. */

@@ -212,7 +212,6 @@ void coord_call_fail(struct coord_call *call, Numasim__Status status, const char
 void coord_forward_reply(struct coord_call *call, Numasim__Response *resp)
 {
 	coord_call_reply(call, resp);
-	nsim_response_free(resp, NULL);
 }
 
 void coord_call_fail_entry(struct coord_call *call, const struct coord_fanout_entry *e)

@@ -252,8 +252,9 @@ static int coord_setup(struct coord *co, const struct coord_opts *o)
 		return fail(EXIT_USAGE, "%s: %s", o->config, err);
 	coord_owners_init(&co->owners);
 	nsim_arena_init(&co->scratch);
+	nsim_arena_init(&co->answers);
 	nsim_pool_init(&co->call_pool, sizeof(struct coord_call), COORD_POOL_MAX);
-	nsim_pool_init(&co->rpc_pool, sizeof(struct coord_rpc), COORD_POOL_MAX);
+	nsim_pool_init(&co->small_pool, COORD_SMALL, COORD_POOL_MAX);
 	coord_clock_tick(co);
 	return 0;
 }
@@ -300,7 +301,7 @@ static void coord_release(struct coord *co)
 {
 	nsim_pool_release(&co->op_pool);
 	nsim_pool_release(&co->call_pool);
-	nsim_pool_release(&co->rpc_pool);
+	nsim_pool_release(&co->small_pool);
 	coord_nodes_release(co);
 	coord_owners_release(&co->owners);
 	machine_free(co->m);

@@ -56,7 +56,7 @@ static void fail_pending(struct coord *co, struct coord_node *node)
 		struct coord_rpc *rpc = (struct coord_rpc *)(uintptr_t)v;
 
 		rpc->fn(rpc->arg, NULL);
-		nsim_pool_put(&co->rpc_pool, rpc);
+		nsim_pool_put(&co->small_pool, rpc);
 	}
 	coord_map_release(&pending);
 }
@@ -178,8 +178,6 @@ static void restore_done(void *arg, Numasim__Response *resp)
 		coord_log(co, "node %d: restored %llu block(s)%s%s", rc->nid,
 			  (unsigned long long)c->count, *msg ? ": " : "", msg);
 	free(rc);
-	if (resp)
-		nsim_response_free(resp, NULL);
 }
 
 /* Forget @nid's slab objects: its process restarted and their slabs cannot be rebuilt. */
@@ -291,18 +289,18 @@ void coord_node_frame(struct coord_peer *peer, const uint8_t *payload, size_t le
 	if (node->link != peer)
 		return; /* a link already taken down: its frames are stale */
 	node->last_rx_ms = uv_now(co->loop);
-	resp = nsim_response_unpack(NULL, len, payload);
+	resp = nsim_response_unpack(&co->answers.allocator, len, payload);
 	if (!resp) {
+		nsim_arena_reset(&co->answers);
 		node_down(co, peer->nid, "a frame that does not decode");
 		return;
 	}
-	if (!coord_map_del(&node->pending, resp->id, &v)) {
-		nsim_response_free(resp, NULL);
-		return;
+	if (coord_map_del(&node->pending, resp->id, &v)) {
+		rpc = (struct coord_rpc *)(uintptr_t)v;
+		rpc->fn(rpc->arg, resp);
+		nsim_pool_put(&co->small_pool, rpc);
 	}
-	rpc = (struct coord_rpc *)(uintptr_t)v;
-	rpc->fn(rpc->arg, resp);
-	nsim_pool_put(&co->rpc_pool, rpc);
+	nsim_arena_free(&co->answers, &resp->base);
 }
 
 int coord_node_call(struct coord *co, int nid, Numasim__Request *req, coord_reply_fn fn, void *arg)
@@ -317,7 +315,8 @@ int coord_node_call(struct coord *co, int nid, Numasim__Request *req, coord_repl
 	req->id = node->next_id++;
 	if (nsim_conn_send_msg(node->link->conn, &req->base))
 		return -ENODEV;
-	rpc = nsim_pool_get(&co->rpc_pool);
+	_Static_assert(sizeof(*rpc) <= COORD_SMALL, "an rpc fits a small record");
+	rpc = nsim_pool_get(&co->small_pool);
 	rpc->fn = fn;
 	rpc->arg = arg;
 	coord_map_put(&node->pending, req->id, (uint64_t)(uintptr_t)rpc);
@@ -327,8 +326,7 @@ int coord_node_call(struct coord *co, int nid, Numasim__Request *req, coord_repl
 static void discard_answer(void *arg, Numasim__Response *resp)
 {
 	(void)arg;
-	if (resp)
-		nsim_response_free(resp, NULL);
+	(void)resp;
 }
 
 void coord_node_post(struct coord *co, int nid, Numasim__Request *req)
@@ -393,11 +391,25 @@ static void fanout_check(struct coord_fanout *f)
 	f->done(f); /* may free f */
 }
 
+/* A copy of @resp that outlives the answer arena (pack, then decode with malloc). */
+static Numasim__Response *response_copy(const Numasim__Response *resp)
+{
+	size_t len;
+	uint8_t *frame = nsim_frame_encode(&resp->base, &len);
+	Numasim__Response *copy =
+		nsim_response_unpack(NULL, len - NSIM_FRAME_PREFIX, frame + NSIM_FRAME_PREFIX);
+
+	free(frame);
+	if (!copy)
+		abort(); /* what was just packed decodes */
+	return copy;
+}
+
 static void fanout_answer(void *arg, Numasim__Response *resp)
 {
 	struct coord_fanout_entry *e = arg;
 
-	e->resp = resp;
+	e->resp = resp ? response_copy(resp) : NULL;
 	e->f->pending--;
 	fanout_check(e->f);
 }

@@ -55,8 +55,6 @@ static void kmalloc_answer(void *arg, Numasim__Response *resp)
 	if (!resp || resp->status == NUMASIM__STATUS__STATUS_ENOMEM) {
 		snprintf(op->last, sizeof(op->last), "node %d: %s", nid,
 			 resp ? resp->message : "went down");
-		if (resp)
-			nsim_response_free(resp, NULL);
 		kmalloc_try(op);
 		return;
 	}

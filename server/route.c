@@ -201,17 +201,14 @@ static void zone_answer(void *arg, Numasim__Response *resp)
 		walk_next(op);
 	} else if (resp->status == NUMASIM__STATUS__STATUS_OK && has_body) {
 		succeed(op, z, r->pfn);
-		nsim_response_free(resp, NULL);
 	} else if (resp->status == NUMASIM__STATUS__STATUS_OK) {
 		coord_call_fail(op->call, NUMASIM__STATUS__STATUS_PROTOCOL_ERROR,
 				"node %d answered zone_alloc without a pfn", z->nid);
-		nsim_response_free(resp, NULL);
 		op_free(op);
 	} else if (resp->status == NUMASIM__STATUS__STATUS_ENOMEM) {
 		const Numasim__ZoneTried *t = has_body && r->n_tried ? r->tried[0] : NULL;
 
 		record(op, z, t && t->why && *t->why ? t->why : "watermark", t);
-		nsim_response_free(resp, NULL);
 		walk_next(op);
 	} else {
 		coord_forward_reply(op->call, resp); /* the node refused the request itself */
@@ -368,6 +365,7 @@ struct free_op {
 static void free_answer(void *arg, Numasim__Response *resp)
 {
 	struct free_op *op = arg;
+	struct coord *co = op->call->co; /* the call is gone once answered */
 
 	if (!resp) {
 		coord_call_fail(op->call, NUMASIM__STATUS__STATUS_ENODEV,
@@ -377,7 +375,7 @@ static void free_answer(void *arg, Numasim__Response *resp)
 			coord_owner_del(&op->call->co->owners, OWNED_PAGES, op->pfn);
 		coord_forward_reply(op->call, resp);
 	}
-	free(op);
+	nsim_pool_put(&co->small_pool, op);
 }
 
 void coord_cmd_free_pages(struct coord_call *call, const Numasim__Request *req)
@@ -405,7 +403,8 @@ void coord_cmd_free_pages(struct coord_call *call, const Numasim__Request *req)
 		coord_call_fail(call, NUMASIM__STATUS__STATUS_EPERM, "%s", err);
 		return;
 	}
-	op = xmalloc(sizeof(*op));
+	_Static_assert(sizeof(*op) <= COORD_SMALL, "a free fits a small record");
+	op = nsim_pool_get(&co->small_pool);
 	op->call = call;
 	op->pfn = fp->pfn;
 	coord_request_init(&out);
@@ -413,6 +412,6 @@ void coord_cmd_free_pages(struct coord_call *call, const Numasim__Request *req)
 	out.free_pages = fp;
 	if (coord_node_call(co, nid, &out, free_answer, op)) {
 		coord_call_fail(call, NUMASIM__STATUS__STATUS_ENODEV, "node %d is down", nid);
-		free(op);
+		nsim_pool_put(&co->small_pool, op);
 	}
 }
