@@ -108,6 +108,12 @@ ProtobufCMessage *nsim_wire_unpack(const ProtobufCMessageDescriptor *d, Protobuf
  */
 void nsim_wire_free(ProtobufCMessage *msg, ProtobufCAllocator *a);
 
+/*
+ * nsim_wire_copy - a deep copy of @msg with malloc (for a message decoded into an arena that
+ * must outlive it); freed with nsim_wire_free(copy, NULL).
+ */
+ProtobufCMessage *nsim_wire_copy(const ProtobufCMessage *msg);
+
 /* nsim_wire_counts - messages the calling thread decoded itself, and handed to protobuf-c. */
 void nsim_wire_counts(uint64_t *fast, uint64_t *handed);
 

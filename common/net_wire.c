@@ -47,25 +47,101 @@ static _Thread_local uint64_t wire_fast, wire_handed;
 #define WIRE_PLANS 64	   /* slots of a thread's plan table (a power of two) */
 #define WIRE_PLANS_FULL 48 /* plans it keeps: probes stay short */
 #define WIRE_IDS 64	   /* field numbers below this are found by a table */
+#define WIRE_SCALAR_MAX 15 /* bytes of a tag (<= 5) and a varint (<= 10) */
+
+/* How a field is encoded; WK_OTHER leaves its whole message to protobuf-c. */
+enum wire_kind {
+	WK_INT32,   /* int32, enum: a sign-extended varint */
+	WK_UINT32,  /* uint32 */
+	WK_UINT64,  /* int64, uint64 */
+	WK_BOOL,    /* bool */
+	WK_STRING,  /* string */
+	WK_MESSAGE, /* a sub-message */
+	WK_EMPTY,   /* repeated: covered while it has no element */
+	WK_OTHER,   /* bytes, fixed-width, zigzag, proto2 labels */
+};
+
+/* A field compiled from its descriptor: what the walk needs, in one cache line. */
+struct wire_field {
+	const ProtobufCFieldDescriptor *f; /* the descriptor (default, sub-message type) */
+	uint32_t id;			   /* the field number */
+	uint32_t offset;		   /* of the member */
+	uint32_t qoffset;		   /* of the element count (WK_EMPTY) or the oneof case */
+	uint8_t index;			   /* in the plan's fields[] */
+	bool oneof;			   /* a member of a oneof */
+	uint8_t kind;			   /* enum wire_kind */
+	uint8_t wire_type;		   /* expected on the wire (0xff: never taken) */
+	uint8_t tag_len;		   /* bytes of tag[] */
+	uint8_t tag[5];			   /* the encoded tag */
+};
 
 /*
- * A message type's fields as the walk visits them: those outside any oneof in field order,
- * then each oneof by the offset of its case member (the chosen field is looked up by its
- * number). An envelope's 22 oneof members cost one lookup instead of 22 checks.
+ * A message type as the walk visits it: the fields outside any oneof in field order, then
+ * each oneof by the offset of its case member (the chosen field is looked up by its number).
+ * An envelope's 22 oneof members cost one lookup instead of 22 checks.
  */
 struct wire_plan {
 	const ProtobufCMessageDescriptor *d; /* the message type */
 	unsigned n_plain;		     /* fields outside oneofs */
 	unsigned n_oneof;		     /* oneofs */
-	bool covered;			     /* fits: <= WIRE_FIELDS fields, <= WIRE_ONEOFS */
-	uint8_t plain[WIRE_FIELDS];	     /* their indices in d->fields */
-	uint32_t oneof_case[WIRE_ONEOFS];    /* offsets of the oneofs' case members */
-	uint8_t by_id[WIRE_IDS];	     /* field number -> index + 1 (0: none) */
+	bool covered;		    /* every field has a kind, <= WIRE_FIELDS, <= WIRE_ONEOFS */
+	uint8_t plain[WIRE_FIELDS]; /* their indices in fields[] */
+	uint32_t oneof_case[WIRE_ONEOFS];      /* offsets of the oneofs' case members */
+	uint8_t by_id[WIRE_IDS];	       /* field number -> index + 1 (0: none) */
+	struct wire_field fields[WIRE_FIELDS]; /* compiled, in d->fields order */
 };
 
 /* This thread's plans, open-addressed by descriptor address (d == NULL: a free slot). */
 static _Thread_local struct wire_plan wire_plans[WIRE_PLANS];
 static _Thread_local unsigned wire_nr_plans;
+
+static enum wire_kind field_kind(const ProtobufCFieldDescriptor *f)
+{
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return WK_EMPTY;
+	if (f->label != PROTOBUF_C_LABEL_NONE)
+		return WK_OTHER;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_ENUM:
+		return WK_INT32;
+	case PROTOBUF_C_TYPE_UINT32:
+		return WK_UINT32;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_UINT64:
+		return WK_UINT64;
+	case PROTOBUF_C_TYPE_BOOL:
+		return WK_BOOL;
+	case PROTOBUF_C_TYPE_STRING:
+		return WK_STRING;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return WK_MESSAGE;
+	default:
+		return WK_OTHER;
+	}
+}
+
+static void field_compile(struct wire_field *wf, const ProtobufCFieldDescriptor *f, unsigned index)
+{
+	uint64_t tag;
+
+	wf->f = f;
+	wf->id = f->id;
+	wf->offset = f->offset;
+	wf->qoffset = f->quantifier_offset;
+	wf->index = (uint8_t)index;
+	wf->oneof = f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF;
+	wf->kind = (uint8_t)field_kind(f);
+	wf->wire_type = wf->kind == WK_STRING || wf->kind == WK_MESSAGE ? WIRE_LENGTH
+			: wf->kind <= WK_BOOL				? WIRE_VARINT
+									: 0xff;
+	tag = (uint64_t)f->id << 3 | (wf->wire_type == 0xff ? 0 : wf->wire_type);
+	wf->tag_len = 0;
+	do {
+		wf->tag[wf->tag_len++] = (uint8_t)(tag | (tag >= 0x80 ? 0x80 : 0));
+		tag >>= 7;
+	} while (tag && wf->tag_len < sizeof(wf->tag));
+}
 
 static void plan_build(struct wire_plan *p, const ProtobufCMessageDescriptor *d)
 {
@@ -77,6 +153,9 @@ static void plan_build(struct wire_plan *p, const ProtobufCMessageDescriptor *d)
 		const ProtobufCFieldDescriptor *f = d->fields + i;
 		unsigned k = 0;
 
+		field_compile(&p->fields[i], f, i);
+		if (p->fields[i].kind == WK_OTHER)
+			p->covered = false;
 		if (f->id < WIRE_IDS)
 			p->by_id[f->id] = (uint8_t)(i + 1);
 		if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) {
@@ -92,7 +171,7 @@ static void plan_build(struct wire_plan *p, const ProtobufCMessageDescriptor *d)
 	}
 }
 
-/* @d's plan, from this thread's cache (built into @spare when the cache is full). */
+/* @d's plan, from this thread's table (built into @spare when the table is full). */
 static const struct wire_plan *plan_of(const ProtobufCMessageDescriptor *d, struct wire_plan *spare)
 {
 	uintptr_t h = (uintptr_t)d;
@@ -112,16 +191,19 @@ static const struct wire_plan *plan_of(const ProtobufCMessageDescriptor *d, stru
 }
 
 /* The field numbered @id, or NULL. */
-static const ProtobufCFieldDescriptor *plan_field(const struct wire_plan *p, uint64_t id)
+static const struct wire_field *plan_field(const struct wire_plan *p, uint64_t id)
 {
+	const ProtobufCFieldDescriptor *f;
+
 	if (id < WIRE_IDS)
-		return p->by_id[id] ? p->d->fields + p->by_id[id] - 1 : NULL;
-	return id >> 32 ? NULL : protobuf_c_message_descriptor_get_field(p->d, (unsigned)id);
+		return p->by_id[id] ? &p->fields[p->by_id[id] - 1] : NULL;
+	f = id >> 32 ? NULL : protobuf_c_message_descriptor_get_field(p->d, (unsigned)id);
+	return f ? &p->fields[f - p->d->fields] : NULL;
 }
 
 /* The field oneof @k of @m has chosen, or NULL. */
-static const ProtobufCFieldDescriptor *plan_chosen(const struct wire_plan *p,
-						   const ProtobufCMessage *m, unsigned k)
+static const struct wire_field *plan_chosen(const struct wire_plan *p, const ProtobufCMessage *m,
+					    unsigned k)
 {
 	uint32_t id = *(const uint32_t *)((const uint8_t *)m + p->oneof_case[k]);
 
@@ -135,16 +217,14 @@ struct wire_out {
 	uint8_t *end; /* one past the room */
 };
 
-static int put_varint(struct wire_out *o, uint64_t v)
+/* Room for the bytes is the caller's check. */
+static void put_varint(struct wire_out *o, uint64_t v)
 {
-	if (o->end - o->at < 10)
-		return -ENOSPC;
 	while (v >= 0x80) {
 		*o->at++ = (uint8_t)(v | 0x80);
 		v >>= 7;
 	}
 	*o->at++ = (uint8_t)v;
-	return 0;
 }
 
 static size_t varint_size(uint64_t v)
@@ -158,64 +238,49 @@ static size_t varint_size(uint64_t v)
 	return n;
 }
 
-static int put_tag(struct wire_out *o, uint32_t id, unsigned wire_type)
+static bool has_room(const struct wire_out *o, size_t n)
 {
-	return put_varint(o, (uint64_t)id << 3 | wire_type);
+	return (size_t)(o->end - o->at) >= n;
 }
 
-/* The varint value of a scalar member, as protobuf-c writes it (int32 sign-extended). */
-static bool scalar_value(const ProtobufCFieldDescriptor *f, const void *member, uint64_t *v)
+static void put_tag(struct wire_out *o, const struct wire_field *wf)
 {
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_ENUM:
-		*v = (uint64_t)(int64_t) * (const int32_t *)member;
-		return true;
-	case PROTOBUF_C_TYPE_UINT32:
-		*v = *(const uint32_t *)member;
-		return true;
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_UINT64:
-		*v = *(const uint64_t *)member;
-		return true;
-	case PROTOBUF_C_TYPE_BOOL:
-		*v = *(const protobuf_c_boolean *)member ? 1 : 0;
-		return true;
-	default:
-		return false;
-	}
+	memcpy(o->at, wf->tag, sizeof(wf->tag)); /* room for a whole tag is checked */
+	o->at += wf->tag_len;
 }
 
 static int pack_message(struct wire_out *o, const ProtobufCMessage *m, int depth);
 
-static int pack_string(struct wire_out *o, const ProtobufCFieldDescriptor *f, const char *s)
+/* A string, as protobuf-c writes it: a oneof's even when empty, a plain one only when not. */
+static int pack_string(struct wire_out *o, const struct wire_field *wf, const char *s, bool oneof)
 {
-	size_t len = strlen(s);
-	int err = put_tag(o, f->id, WIRE_LENGTH);
+	size_t len;
 
-	if (!err)
-		err = put_varint(o, len);
-	if (err)
-		return err;
-	if ((size_t)(o->end - o->at) < len)
+	if (!s || (oneof && s == wf->f->default_value) || (!oneof && !*s))
+		return 0;
+	len = strlen(s);
+	if (!has_room(o, WIRE_SCALAR_MAX + len))
 		return -ENOSPC;
+	put_tag(o, wf);
+	put_varint(o, len);
 	memcpy(o->at, s, len);
 	o->at += len;
 	return 0;
 }
 
 /* A sub-message: its length goes in front, so it is packed one byte on and moved if longer. */
-static int pack_sub(struct wire_out *o, const ProtobufCFieldDescriptor *f,
-		    const ProtobufCMessage *sub, int depth)
+static int pack_sub(struct wire_out *o, const struct wire_field *wf, const ProtobufCMessage *sub,
+		    int depth)
 {
 	uint8_t *len_at, *body;
 	size_t len, prefix;
-	int err = put_tag(o, f->id, WIRE_LENGTH);
+	int err;
 
-	if (err)
-		return err;
-	if (o->at == o->end)
+	if (!sub)
+		return 0;
+	if (!has_room(o, WIRE_SCALAR_MAX))
 		return -ENOSPC;
+	put_tag(o, wf);
 	len_at = o->at++;
 	body = o->at;
 	err = pack_message(o, sub, depth + 1);
@@ -238,37 +303,41 @@ static int pack_sub(struct wire_out *o, const ProtobufCFieldDescriptor *f,
 }
 
 /* One field; @oneof: it is the oneof's chosen member (written even when zero). */
-static int pack_field(struct wire_out *o, const ProtobufCMessage *m,
-		      const ProtobufCFieldDescriptor *f, bool oneof, int depth)
+static int pack_field(struct wire_out *o, const ProtobufCMessage *m, const struct wire_field *wf,
+		      bool oneof, int depth)
 {
-	const void *member = (const uint8_t *)m + f->offset;
-	const void *ptr;
+	const uint8_t *member = (const uint8_t *)m + wf->offset;
 	uint64_t v;
-	int err;
 
-	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-		const size_t *n = (const void *)((const uint8_t *)m + f->quantifier_offset);
-
-		return *n ? -ENOTSUP : 0;
-	}
-	if (f->label != PROTOBUF_C_LABEL_NONE)
+	switch (wf->kind) {
+	case WK_INT32:
+		v = (uint64_t)(int64_t) * (const int32_t *)member;
+		break;
+	case WK_UINT32:
+		v = *(const uint32_t *)member;
+		break;
+	case WK_UINT64:
+		v = *(const uint64_t *)member;
+		break;
+	case WK_BOOL:
+		v = *(const protobuf_c_boolean *)member != 0;
+		break;
+	case WK_STRING:
+		return pack_string(o, wf, *(const char *const *)member, oneof);
+	case WK_MESSAGE:
+		return pack_sub(o, wf, *(const ProtobufCMessage *const *)member, depth);
+	case WK_EMPTY:
+		return *(const size_t *)((const uint8_t *)m + wf->qoffset) ? -ENOTSUP : 0;
+	default:
 		return -ENOTSUP;
-	if (scalar_value(f, member, &v)) {
-		if (!v && !oneof)
-			return 0;
-		err = put_tag(o, f->id, WIRE_VARINT);
-		return err ? err : put_varint(o, v);
 	}
-	if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
-		return -ENOTSUP;
-	ptr = *(const void *const *)member;
-	if (!ptr || (oneof && ptr == f->default_value))
+	if (!v && !oneof)
 		return 0;
-	if (f->type == PROTOBUF_C_TYPE_MESSAGE)
-		return pack_sub(o, f, ptr, depth);
-	if (!oneof && !*(const char *)ptr)
-		return 0;
-	return pack_string(o, f, ptr);
+	if (!has_room(o, WIRE_SCALAR_MAX))
+		return -ENOSPC;
+	put_tag(o, wf);
+	put_varint(o, v);
+	return 0;
 }
 
 /*
@@ -285,21 +354,21 @@ static int pack_message(struct wire_out *o, const ProtobufCMessage *m, int depth
 	if (depth >= WIRE_DEPTH || m->n_unknown_fields || !p->covered)
 		return -ENOTSUP;
 	for (unsigned i = 0; i < p->n_plain; i++) {
-		const ProtobufCFieldDescriptor *f = p->d->fields + p->plain[i];
+		const struct wire_field *wf = &p->fields[p->plain[i]];
 
-		err = pack_field(o, m, f, false, depth);
+		err = pack_field(o, m, wf, false, depth);
 		if (err)
 			return err;
-		last_plain = f->id;
+		last_plain = wf->id;
 	}
 	for (unsigned k = 0; k < p->n_oneof; k++) {
-		const ProtobufCFieldDescriptor *f = plan_chosen(p, m, k);
+		const struct wire_field *wf = plan_chosen(p, m, k);
 
-		if (!f)
+		if (!wf)
 			continue;
-		if (f->id < last_plain || k)
+		if (wf->id < last_plain || k)
 			return -ENOTSUP;
-		err = pack_field(o, m, f, true, depth);
+		err = pack_field(o, m, wf, true, depth);
 		if (err)
 			return err;
 	}
@@ -327,6 +396,10 @@ static int get_varint(struct wire_in *in, unsigned max, uint64_t *v)
 {
 	unsigned i;
 
+	if (in->at < in->end && *in->at < 0x80) {
+		*v = *in->at++;
+		return 0;
+	}
 	*v = 0;
 	for (i = 0; i < max && in->at < in->end; i++) {
 		uint8_t b = *in->at++;
@@ -358,38 +431,14 @@ static int get_length(struct wire_in *in, size_t *len)
 static int unpack_message(struct wire_in *in, const ProtobufCMessageDescriptor *d, int depth,
 			  ProtobufCMessage **out);
 
-static int unpack_scalar(struct wire_in *in, const ProtobufCFieldDescriptor *f, void *member)
-{
-	uint64_t v;
-
-	if (get_varint(in, 10, &v))
-		return -ENOTSUP;
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_ENUM:
-	case PROTOBUF_C_TYPE_UINT32:
-		*(uint32_t *)member = (uint32_t)v;
-		return 0;
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_UINT64:
-		*(uint64_t *)member = v;
-		return 0;
-	case PROTOBUF_C_TYPE_BOOL:
-		*(protobuf_c_boolean *)member = v != 0;
-		return 0;
-	default:
-		return -ENOTSUP;
-	}
-}
-
-static int unpack_string(struct wire_in *in, ProtobufCAllocator *a, char **member)
+static int unpack_string(struct wire_in *in, char **member)
 {
 	size_t len;
 	char *s;
 
 	if (get_length(in, &len))
 		return -ENOTSUP;
-	s = wire_alloc(a, len + 1);
+	s = wire_alloc(in->a, len + 1);
 	if (!s)
 		return -ENOMEM;
 	memcpy(s, in->at, len);
@@ -399,10 +448,10 @@ static int unpack_string(struct wire_in *in, ProtobufCAllocator *a, char **membe
 	return 0;
 }
 
-static int unpack_sub(struct wire_in *in, const ProtobufCFieldDescriptor *f, int depth,
+static int unpack_sub(struct wire_in *in, const struct wire_field *wf, int depth,
 		      ProtobufCMessage **member)
 {
-	struct wire_in sub = {.at = in->at, .a = in->a};
+	struct wire_in sub = {.a = in->a};
 	size_t len;
 
 	if (get_length(in, &len))
@@ -410,28 +459,34 @@ static int unpack_sub(struct wire_in *in, const ProtobufCFieldDescriptor *f, int
 	sub.at = in->at;
 	sub.end = in->at + len;
 	in->at += len;
-	return unpack_message(&sub, f->descriptor, depth + 1, member);
+	return unpack_message(&sub, wf->f->descriptor, depth + 1, member);
 }
 
-/* One field whose tag has been read. */
-static int unpack_field(struct wire_in *in, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+/* One field whose tag has been read, as protobuf-c stores it (integers truncated). */
+static int unpack_field(struct wire_in *in, ProtobufCMessage *m, const struct wire_field *wf,
 			unsigned wire_type, int depth)
 {
-	void *member = (uint8_t *)m + f->offset;
-	unsigned want = f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE
-				? WIRE_LENGTH
-				: WIRE_VARINT;
+	uint8_t *member = (uint8_t *)m + wf->offset;
+	uint64_t v;
 
-	if (f->label != PROTOBUF_C_LABEL_NONE || wire_type != want)
+	if (wire_type != wf->wire_type)
 		return -ENOTSUP;
 	/* chosen first, so that free_unpacked() frees a member that fails half-way */
-	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-		*(uint32_t *)((uint8_t *)m + f->quantifier_offset) = f->id;
-	if (f->type == PROTOBUF_C_TYPE_STRING)
-		return unpack_string(in, in->a, member);
-	if (f->type == PROTOBUF_C_TYPE_MESSAGE)
-		return unpack_sub(in, f, depth, member);
-	return unpack_scalar(in, f, member);
+	if (wf->oneof)
+		*(uint32_t *)((uint8_t *)m + wf->qoffset) = wf->id;
+	if (wf->kind == WK_STRING)
+		return unpack_string(in, (char **)member);
+	if (wf->kind == WK_MESSAGE)
+		return unpack_sub(in, wf, depth, (ProtobufCMessage **)member);
+	if (get_varint(in, 10, &v))
+		return -ENOTSUP;
+	if (wf->kind == WK_UINT64)
+		*(uint64_t *)member = v;
+	else if (wf->kind == WK_BOOL)
+		*(protobuf_c_boolean *)member = v != 0;
+	else
+		*(uint32_t *)member = (uint32_t)v;
+	return 0;
 }
 
 /*
@@ -446,23 +501,23 @@ static int unpack_fields(struct wire_in *in, const struct wire_plan *p, Protobuf
 	bool oneof_set = false;
 
 	while (in->at < in->end) {
-		const ProtobufCFieldDescriptor *f;
+		const struct wire_field *wf;
 		unsigned bit;
 		bool oneof;
 		int err;
 
 		if (get_varint(in, 5, &tag) || tag >> 32)
 			return -ENOTSUP;
-		f = plan_field(p, tag >> 3);
-		if (!f)
+		wf = plan_field(p, tag >> 3);
+		if (!wf)
 			return -ENOTSUP;
-		bit = (unsigned)(f - p->d->fields);
-		oneof = f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF;
+		bit = wf->index;
+		oneof = wf->oneof;
 		if (seen >> bit & 1 || (oneof && oneof_set))
 			return -ENOTSUP;
 		seen |= 1ull << bit;
 		oneof_set |= oneof;
-		err = unpack_field(in, m, f, (unsigned)(tag & 7), depth);
+		err = unpack_field(in, m, wf, (unsigned)(tag & 7), depth);
 		if (err)
 			return err;
 	}
@@ -522,40 +577,30 @@ ProtobufCMessage *nsim_wire_unpack(const ProtobufCMessageDescriptor *d, Protobuf
 
 /* ------------------------------------------------------------------ freeing */
 
-/* Parts only the walk below frees: no elements of repeated fields, no bytes, no unknowns. */
+/* Parts only the walk below frees: every kind known, no repeated elements, no unknowns. */
 static bool freeable(const struct wire_plan *p, const ProtobufCMessage *m)
 {
 	if (!p->covered || m->n_unknown_fields)
 		return false;
 	for (unsigned i = 0; i < p->n_plain; i++) {
-		const ProtobufCFieldDescriptor *f = p->d->fields + p->plain[i];
+		const struct wire_field *wf = &p->fields[p->plain[i]];
 
-		if (f->type == PROTOBUF_C_TYPE_BYTES ||
-		    (f->label == PROTOBUF_C_LABEL_REPEATED &&
-		     *(const size_t *)((const uint8_t *)m + f->quantifier_offset)))
-			return false;
-	}
-	for (unsigned k = 0; k < p->n_oneof; k++) {
-		const ProtobufCFieldDescriptor *f = plan_chosen(p, m, k);
-
-		if (f && f->type == PROTOBUF_C_TYPE_BYTES)
+		if (wf->kind == WK_EMPTY && *(const size_t *)((const uint8_t *)m + wf->qoffset))
 			return false;
 	}
 	return true;
 }
 
-static void free_member(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-			ProtobufCAllocator *a)
+static void free_member(ProtobufCMessage *m, const struct wire_field *wf, ProtobufCAllocator *a)
 {
 	void *ptr;
 
-	if (f->label == PROTOBUF_C_LABEL_REPEATED ||
-	    (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE))
+	if (wf->kind != WK_STRING && wf->kind != WK_MESSAGE)
 		return;
-	ptr = *(void **)((uint8_t *)m + f->offset);
-	if (!ptr || ptr == f->default_value)
+	ptr = *(void **)((uint8_t *)m + wf->offset);
+	if (!ptr || ptr == wf->f->default_value)
 		return;
-	if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+	if (wf->kind == WK_MESSAGE)
 		nsim_wire_free(ptr, a);
 	else
 		a->free(a->allocator_data, ptr);
@@ -576,14 +621,27 @@ void nsim_wire_free(ProtobufCMessage *m, ProtobufCAllocator *a)
 	if (!a)
 		a = &wire_malloc;
 	for (unsigned i = 0; i < p->n_plain; i++)
-		free_member(m, p->d->fields + p->plain[i], a);
+		free_member(m, &p->fields[p->plain[i]], a);
 	for (unsigned k = 0; k < p->n_oneof; k++) {
-		const ProtobufCFieldDescriptor *f = plan_chosen(p, m, k);
+		const struct wire_field *wf = plan_chosen(p, m, k);
 
-		if (f)
-			free_member(m, f, a);
+		if (wf)
+			free_member(m, wf, a);
 	}
 	a->free(a->allocator_data, m);
+}
+
+ProtobufCMessage *nsim_wire_copy(const ProtobufCMessage *msg)
+{
+	size_t len;
+	uint8_t *frame = nsim_frame_encode(msg, &len);
+	ProtobufCMessage *copy = nsim_wire_unpack(msg->descriptor, NULL, len - NSIM_FRAME_PREFIX,
+						  frame + NSIM_FRAME_PREFIX);
+
+	free(frame);
+	if (!copy)
+		abort(); /* what was just packed decodes */
+	return copy;
 }
 
 void nsim_wire_counts(uint64_t *fast, uint64_t *handed)

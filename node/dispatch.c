@@ -17,7 +17,9 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "node.h"
 #include "nsim.h"
@@ -131,11 +133,14 @@ static void on_frame(struct nsim_conn *c, const uint8_t *payload, size_t len)
 
 /* ------------------------------------------------------------------ jobs */
 
+/* A job for @req, decoded in d->scratch; from the pool, zeroed up to its boot part. */
 static struct node_job *job_new(struct node_peer *p, Numasim__Request *req)
 {
-	struct node_job *job = xcalloc(1, sizeof(*job));
+	struct node_job *job = nsim_pool_get(&p->d->job_pool);
 
+	memset(job, 0, offsetof(struct node_job, boot));
 	job->kind = NODE_JOB_REQUEST;
+	job->req_scratch = true;
 	job->peer = p;
 	p->refs++;
 	job->req = req;
@@ -146,6 +151,9 @@ static struct node_job *job_new(struct node_peer *p, Numasim__Request *req)
 
 void node_job_release(struct node_job *job)
 {
+	/* a request job has its peer; it goes back to its daemon's pool */
+	struct nsim_pool *pool = job->kind == NODE_JOB_REQUEST ? &job->peer->d->job_pool : NULL;
+
 	if (job->kind != NODE_JOB_REQUEST) {
 		/* a boot only at shutdown: whatever the job holds is freed with it */
 		node_jobs_abandon(node_pool_free(job->boot.old_pool));
@@ -155,12 +163,24 @@ void node_job_release(struct node_job *job)
 		if (job->boot.msg)
 			nsim_response_free(job->boot.msg, NULL);
 	}
-	if (job->req)
+	if (job->req && !job->req_scratch)
 		nsim_request_free(job->req, NULL);
 	seq_release(&job->reply.text);
 	if (job->peer)
 		peer_unref(job->peer);
-	free(job);
+	if (pool)
+		nsim_pool_put(pool, job);
+	else
+		free(job);
+}
+
+/* @job outlives the frame it came in: its request leaves the scratch arena. */
+static void job_keep(struct node_job *job)
+{
+	if (!job->req_scratch)
+		return;
+	job->req = (Numasim__Request *)nsim_wire_copy(&job->req->base);
+	job->req_scratch = false;
 }
 
 void node_jobs_abandon(struct node_job *list)
@@ -190,6 +210,7 @@ static bool is_restore(const struct node_job *job)
 static void job_run_cpu(struct node_daemon *d, struct node_job *job, int cpu)
 {
 	if (d->pool) {
+		job_keep(job);
 		job->on_worker = true;
 		d->cpu_inflight++;
 		node_worker_stage(&d->pool->cpu[cpu], job);
@@ -269,6 +290,7 @@ static void job_submit(struct node_job *job)
 	if (job->peer->coordinator && is_restore(job) && d->cpu_inflight)
 		d->draining = true;
 	if (job_must_wait(d, job)) {
+		job_keep(job);
 		node_jobq_push(&d->parked, job);
 		return;
 	}
@@ -281,6 +303,7 @@ static void job_submit(struct node_job *job)
 	job->m = d->m;
 	if (!(job->op->flags & NODE_OP_CPU)) {
 		d->restoring |= is_restore(job);
+		job_keep(job);
 		node_worker_stage(&d->ctl, job);
 		return;
 	}
@@ -339,9 +362,10 @@ static void job_dispatch(struct node_job *job)
 void node_dispatch_frame(struct node_peer *p, const uint8_t *payload, size_t len)
 {
 	struct node_daemon *d = p->d;
-	Numasim__Request *req = nsim_request_unpack(NULL, len, payload);
+	Numasim__Request *req = nsim_request_unpack(&d->scratch.allocator, len, payload);
 
 	if (!req) {
+		nsim_arena_reset(&d->scratch);
 		d->stats.bad_frames++;
 		node_log_error("%s: a %zu-byte frame does not decode as a Request; closing",
 			       peer_name(p), len);
@@ -358,12 +382,13 @@ void node_dispatch_frame(struct node_peer *p, const uint8_t *payload, size_t len
 			node_send_error(p, req->id, NUMASIM__STATUS__STATUS_VERSION_MISMATCH,
 					"protocol version %u, this node speaks %d", req->version,
 					NSIM_PROTOCOL_VERSION);
-			nsim_request_free(req, NULL);
+			nsim_arena_free(&d->scratch, &req->base);
 			return;
 		}
 	}
 	d->stats.requests++;
-	job_dispatch(job_new(p, req));
+	job_dispatch(job_new(p, req)); /* the job is done, or kept with a copy of req */
+	nsim_arena_free(&d->scratch, &req->base);
 }
 
 static void on_read_done(struct nsim_conn *c)

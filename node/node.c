@@ -71,6 +71,8 @@ int node_daemon_init(struct node_daemon *d, uv_loop_t *loop)
 
 	d->loop = loop;
 	d->start_ns = uv_hrtime();
+	nsim_arena_init(&d->scratch);
+	nsim_pool_init(&d->job_pool, sizeof(struct node_job), NODE_JOBS_KEPT);
 	uv_timer_init(loop, &d->retry);
 	uv_timer_init(loop, &d->idle);
 	uv_signal_init(loop, &d->sigterm);
@@ -119,6 +121,7 @@ static void stop_workers(struct node_daemon *d)
 	node_results_cb(&d->results.async);
 	node_jobs_abandon(node_jobq_take(&d->parked, NULL));
 	node_jobs_abandon(node_worker_stop(&d->ctl)); /* staged by the last results */
+	nsim_pool_release(&d->job_pool);
 	machine_free(d->m);
 	d->m = NULL;
 }

@@ -34,6 +34,7 @@
 
 #include "mm.h"
 #include "net.h"
+#include "nsim.h"
 #include "seq_file.h"
 #include "slab.h"
 
@@ -135,6 +136,7 @@ struct node_job {
 	int nid;		  /* node this daemon holds */
 	struct node_reply reply;  /* the answer */
 	bool undo;		  /* run op->undo: the answer could not be delivered */
+	bool req_scratch;	  /* req lies in d->scratch: copied by job_keep() if kept */
 	bool on_worker;		  /* out on a CPU worker (counted in cpu_inflight) */
 	struct node_boot boot;	  /* NODE_JOB_BOOT and NODE_JOB_SYSCTLS only */
 };
@@ -251,6 +253,8 @@ struct node_counters {
 	uint64_t undone;	   /* allocations freed: their answer had nowhere to go */
 };
 
+#define NODE_JOBS_KEPT 1024 /* request jobs kept for reuse */
+
 struct node_daemon {
 	uv_loop_t *loop;	 /* the loop */
 	int nid;		 /* --id */
@@ -286,6 +290,8 @@ struct node_daemon {
 	bool draining;		     /* a restore waits for cpu_inflight == 0 */
 	bool restoring;		     /* a restore is out on the control worker */
 
+	struct nsim_arena scratch;  /* decodes the request of the frame being handled */
+	struct nsim_pool job_pool;  /* request jobs */
 	struct node_peer *peers;    /* open and closing peers */
 	struct node_counters stats; /* loop thread only */
 	bool stopping;		    /* shutdown started */

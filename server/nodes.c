@@ -391,25 +391,11 @@ static void fanout_check(struct coord_fanout *f)
 	f->done(f); /* may free f */
 }
 
-/* A copy of @resp that outlives the answer arena (pack, then decode with malloc). */
-static Numasim__Response *response_copy(const Numasim__Response *resp)
-{
-	size_t len;
-	uint8_t *frame = nsim_frame_encode(&resp->base, &len);
-	Numasim__Response *copy =
-		nsim_response_unpack(NULL, len - NSIM_FRAME_PREFIX, frame + NSIM_FRAME_PREFIX);
-
-	free(frame);
-	if (!copy)
-		abort(); /* what was just packed decodes */
-	return copy;
-}
-
 static void fanout_answer(void *arg, Numasim__Response *resp)
 {
 	struct coord_fanout_entry *e = arg;
 
-	e->resp = resp ? response_copy(resp) : NULL;
+	e->resp = resp ? (Numasim__Response *)nsim_wire_copy(&resp->base) : NULL;
 	e->f->pending--;
 	fanout_check(e->f);
 }
