@@ -133,12 +133,12 @@ static void on_frame(struct nsim_conn *c, const uint8_t *payload, size_t len)
 
 /* ------------------------------------------------------------------ jobs */
 
-/* A job for @req, decoded in d->scratch; from the pool, zeroed up to its boot part. */
+/* A job for @req, decoded in d->scratch; from the pool, zeroed up to its reply's strings. */
 static struct node_job *job_new(struct node_peer *p, Numasim__Request *req)
 {
 	struct node_job *job = nsim_pool_get(&p->d->job_pool);
 
-	memset(job, 0, offsetof(struct node_job, boot));
+	memset(job, 0, offsetof(struct node_job, reply.msg));
 	job->kind = NODE_JOB_REQUEST;
 	job->req_scratch = true;
 	job->peer = p;

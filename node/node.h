@@ -85,7 +85,6 @@ Numasim__Status node_status_of_errno(int err);
 /* The answer to one request, built by its handler, packed by the loop. */
 struct node_reply {
 	Numasim__Response resp; /* envelope: id, status, message, body */
-	char msg[MM_ERRLEN];	/* resp.message */
 	union {			/* resp body, by resp.body_case */
 		Numasim__AllocPagesReply alloc;
 		Numasim__AddrReply addr;
@@ -97,14 +96,16 @@ struct node_reply {
 		Numasim__Pong pong;
 		Numasim__HelloReply hello;
 	};
-	Numasim__ZoneTried tried;	 /* alloc.tried[0] */
-	Numasim__ZoneTried *tried_v[1];	 /* alloc.tried */
-	Numasim__NodeStat stat;		 /* stats.nodes[0] */
-	Numasim__NodeStat *stat_v[1];	 /* stats.nodes */
+	Numasim__ZoneTried tried;	/* alloc.tried[0] */
+	Numasim__ZoneTried *tried_v[1]; /* alloc.tried */
+	Numasim__NodeStat stat;		/* stats.nodes[0] */
+	Numasim__NodeStat *stat_v[1];	/* stats.nodes */
+	struct seq_file text;		/* view text */
+	/* strings, written before anything points at them: a new job leaves them as they are */
+	char msg[MM_ERRLEN];		 /* resp.message */
 	char name[128];			 /* cache or sysctl name */
 	char name2[KMEM_CACHE_NAME_LEN]; /* merged_into */
 	char value[MM_ERRLEN];		 /* sysctl value, validate message */
-	struct seq_file text;		 /* view text */
 };
 
 enum node_job_kind {
@@ -134,10 +135,10 @@ struct node_job {
 	const struct node_op *op; /* its handler */
 	struct machine *m;	  /* machine it runs on */
 	int nid;		  /* node this daemon holds */
-	struct node_reply reply;  /* the answer */
 	bool undo;		  /* run op->undo: the answer could not be delivered */
 	bool req_scratch;	  /* req lies in d->scratch: copied by job_keep() if kept */
 	bool on_worker;		  /* out on a CPU worker (counted in cpu_inflight) */
+	struct node_reply reply;  /* the answer (its strings last) */
 	struct node_boot boot;	  /* NODE_JOB_BOOT and NODE_JOB_SYSCTLS only */
 };
 

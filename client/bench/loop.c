@@ -103,6 +103,7 @@ struct bench_thread {
 	struct bench_hist *interval;   /* latencies since the last progress line */
 	atomic_uint_fast64_t answered; /* answers */
 	atomic_uint_fast64_t failed;   /* answers other than OK */
+	uint64_t read_ns;	       /* when the read being handled returned */
 	uint64_t read_answered;	       /* answers of the read being handled (then answered) */
 	uint64_t read_failed;	       /* of those, other than OK (then failed) */
 	uint64_t end_ns;	       /* last answer */
@@ -354,7 +355,7 @@ static void on_frame(void *arg, const uint8_t *payload, size_t len)
 	const struct bench_config *cfg = t->sh->cfg;
 	Numasim__Response *resp = nsim_response_unpack(&t->arena.allocator, len, payload);
 	struct bench_slot *slot;
-	uint64_t now = bench_now_ns(), lat;
+	uint64_t now = c->t->read_ns, lat; /* the answer was in by then */
 	unsigned int s;
 	bool expected;
 
@@ -395,14 +396,16 @@ out:
 }
 
 /*
- * The answers of one read: the progress line's lock is taken and its counters published once
- * per read, not per answer.
+ * The answers of one read: the clock is read, the progress line's lock taken and its
+ * counters published once per read, not per answer. An answer's latency ends when the read
+ * that brought it returned.
  */
 static int conn_feed(struct bench_conn *c, const uint8_t *buf, size_t n)
 {
 	struct bench_thread *t = c->t;
 	int err;
 
+	t->read_ns = bench_now_ns();
 	pthread_mutex_lock(&t->ilock);
 	err = nsim_framer_feed(&c->cl.framer, buf, n, on_frame, c);
 	pthread_mutex_unlock(&t->ilock);
