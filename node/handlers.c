@@ -154,13 +154,16 @@ static const char *const refusal_why[] = {
 	[REFUSE_NODE_DOWN] = "node down",
 };
 
-static Numasim__AllocPagesReply *reply_alloc(struct node_job *job, const struct zone *zone)
+/*
+ * The body of a ZoneAlloc answer: the pfn, or the zone tried. The coordinator knows which
+ * node and zone it asked, so they are not repeated (a string less to encode and decode per
+ * allocation).
+ */
+static Numasim__AllocPagesReply *reply_alloc(struct node_job *job)
 {
 	struct node_reply *r = &job->reply;
 
 	numasim__alloc_pages_reply__init(&r->alloc);
-	r->alloc.node = job->nid;
-	r->alloc.zone = (char *)zone->name;
 	r->resp.body_case = NUMASIM__RESPONSE__BODY_ALLOC_PAGES;
 	r->resp.alloc_pages = &r->alloc;
 	return &r->alloc;
@@ -215,7 +218,7 @@ static void handle_zone_alloc(struct node_job *job)
 		.preferred_nid = a->preferred_node,
 		.owner = a->owner,
 	};
-	reply_alloc(job, zone);
+	reply_alloc(job);
 	if (zone_try_alloc(zone, &pfn, &rq, &info)) {
 		/* this node is up: "node down" can only mean a zone with no managed pages */
 		if (info.why == REFUSE_NODE_DOWN)
