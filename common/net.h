@@ -246,8 +246,14 @@ struct nsim_arena {
 	alignas(16) uint8_t buf[NSIM_ARENA_SIZE];
 };
 
+/*
+ * Under AddressSanitizer the buffer is poisoned from one reset to the next carve, so that a
+ * pointer kept past nsim_arena_reset() is reported; nsim_arena_release() lifts that before
+ * the arena's storage goes back (a stack frame, free()).
+ */
 void nsim_arena_init(struct nsim_arena *ar);
 void nsim_arena_reset(struct nsim_arena *ar);
+void nsim_arena_release(struct nsim_arena *ar);
 
 /*
  * nsim_arena_free - free @msg, decoded with @ar's allocator, and reset @ar: the walk over

@@ -11,6 +11,16 @@
 #include <stdalign.h>
 #include <stdlib.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+/* AddressSanitizer sees the buffer as freed between resets: a pointer kept past one traps. */
+#define arena_poison(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define arena_unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define arena_poison(p, n) ((void)(p), (void)(n))
+#define arena_unpoison(p, n) ((void)(p), (void)(n))
+#endif
+
 #include "net.h"
 #include "nsim.h"
 
@@ -21,6 +31,7 @@ static void *arena_alloc(void *data, size_t size)
 
 	if (size <= NSIM_ARENA_SIZE && at <= NSIM_ARENA_SIZE - size) {
 		ar->used = at + size;
+		arena_unpoison(ar->buf + at, size);
 		return ar->buf + at;
 	}
 	ar->spilled++;
@@ -45,12 +56,20 @@ void nsim_arena_init(struct nsim_arena *ar)
 	ar->used = 0;
 	ar->spilled = 0;
 	ar->spills_live = 0;
+	arena_poison(ar->buf, NSIM_ARENA_SIZE);
 }
 
 void nsim_arena_reset(struct nsim_arena *ar)
 {
 	ar->used = 0;
 	ar->spills_live = 0;
+	arena_poison(ar->buf, NSIM_ARENA_SIZE);
+}
+
+void nsim_arena_release(struct nsim_arena *ar)
+{
+	arena_unpoison(ar->buf, NSIM_ARENA_SIZE);
+	ar->used = NSIM_ARENA_SIZE; /* nothing more is carved */
 }
 
 void nsim_arena_free(struct nsim_arena *ar, ProtobufCMessage *msg)

@@ -160,5 +160,6 @@ int main(int argc, char **argv)
 		d.exit_code = 1;
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
+	nsim_arena_release(&d.scratch);
 	return d.exit_code;
 }

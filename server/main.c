@@ -299,6 +299,8 @@ static int coord_start(struct coord *co, const struct coord_opts *o)
 
 static void coord_release(struct coord *co)
 {
+	nsim_arena_release(&co->scratch);
+	nsim_arena_release(&co->answers);
 	nsim_pool_release(&co->op_pool);
 	nsim_pool_release(&co->call_pool);
 	nsim_pool_release(&co->small_pool);

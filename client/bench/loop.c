@@ -807,6 +807,8 @@ int bench_run(const struct bench_config *cfg, struct bench_result *res)
 	collect(&sh, th, &err, res);
 	pthread_barrier_destroy(&sh.ready);
 	pthread_barrier_destroy(&sh.go);
+	for (unsigned int i = 0; i < cfg->threads; i++)
+		nsim_arena_release(&th[i].arena);
 	free(th);
 	res->err = err;
 	return err;

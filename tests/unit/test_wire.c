@@ -436,6 +436,7 @@ static void test_mutated(void)
 			bad++;
 		}
 	}
+	nsim_arena_release(&ar);
 	CU_ASSERT_EQUAL(bad, 0);
 	/* both paths ran: the mutations left many messages in the covered shapes */
 	nsim_wire_counts(&fast, &handed);
