@@ -19,6 +19,11 @@
  * protobuf_c_message_unpack(), so a message it does not cover, a malformed one included, gets
  * exactly protobuf-c's answer.
  *
+ * Each message type gets a plan the first time a thread meets it, kept in a table of that
+ * thread's (no locks): its fields compiled (kind, offset, encoded tag), those outside oneofs
+ * in field order, and each oneof reached through its case member. nsim_wire_free() walks the
+ * same plans and visits only the fields that are set; nsim_wire_copy() packs and unpacks.
+ *
  * Invariants (checked by tests/unit/test_wire.c against libprotobuf-c, on every message shape
  * and on mutated bytes):
  *   nsim_wire_pack(m) == protobuf_c_message_pack(m) byte for byte, when it does not refuse;
