@@ -133,14 +133,17 @@ static void on_frame(struct nsim_conn *c, const uint8_t *payload, size_t len)
 
 /* ------------------------------------------------------------------ jobs */
 
-/* A job for @req, decoded in d->scratch; from the pool, zeroed up to its reply's strings. */
-static struct node_job *job_new(struct node_peer *p, Numasim__Request *req)
+/*
+ * A job for @req (decoded in d->scratch when @scratch, else with malloc and owned by the job);
+ * from the pool, zeroed up to its reply's strings.
+ */
+static struct node_job *job_new(struct node_peer *p, Numasim__Request *req, bool scratch)
 {
 	struct node_job *job = nsim_pool_get(&p->d->job_pool);
 
 	memset(job, 0, offsetof(struct node_job, reply.msg));
 	job->kind = NODE_JOB_REQUEST;
-	job->req_scratch = true;
+	job->req_scratch = scratch;
 	job->peer = p;
 	p->refs++;
 	job->req = req;
@@ -359,13 +362,30 @@ static void job_dispatch(struct node_job *job)
 	job_finish(job);
 }
 
+/* The frame's request is done with: the arena reset, or a request of its own freed. */
+static void frame_request_done(struct node_daemon *d, Numasim__Request *req, bool scratch)
+{
+	if (scratch)
+		nsim_arena_free(&d->scratch, &req->base);
+	else
+		nsim_request_free(req, NULL);
+}
+
+/*
+ * Inline, a request is answered before its frame's callback returns, so it is decoded in the
+ * scratch arena; with CPU workers (--cpu-threads) most requests outlive their frame, so they
+ * are decoded with malloc and handed on as they are, not copied.
+ */
 void node_dispatch_frame(struct node_peer *p, const uint8_t *payload, size_t len)
 {
 	struct node_daemon *d = p->d;
-	Numasim__Request *req = nsim_request_unpack(&d->scratch.allocator, len, payload);
+	bool scratch = !d->pool;
+	Numasim__Request *req =
+		nsim_request_unpack(scratch ? &d->scratch.allocator : NULL, len, payload);
 
 	if (!req) {
-		nsim_arena_reset(&d->scratch);
+		if (scratch)
+			nsim_arena_reset(&d->scratch);
 		d->stats.bad_frames++;
 		node_log_error("%s: a %zu-byte frame does not decode as a Request; closing",
 			       peer_name(p), len);
@@ -382,13 +402,14 @@ void node_dispatch_frame(struct node_peer *p, const uint8_t *payload, size_t len
 			node_send_error(p, req->id, NUMASIM__STATUS__STATUS_VERSION_MISMATCH,
 					"protocol version %u, this node speaks %d", req->version,
 					NSIM_PROTOCOL_VERSION);
-			nsim_arena_free(&d->scratch, &req->base);
+			frame_request_done(d, req, scratch);
 			return;
 		}
 	}
 	d->stats.requests++;
-	job_dispatch(job_new(p, req)); /* the job is done, or kept with a copy of req */
-	nsim_arena_free(&d->scratch, &req->base);
+	job_dispatch(job_new(p, req, scratch));
+	if (scratch) /* the job is done, or kept a copy of req (job_keep) */
+		nsim_arena_free(&d->scratch, &req->base);
 }
 
 static void on_read_done(struct nsim_conn *c)
